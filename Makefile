@@ -1,0 +1,52 @@
+# Everyone (newcomers, CI) runs the project the same way: through these targets.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: run test lint typecheck check bench-quality bench-speed bench-gaps bench-normalize migration-regen demo
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/talentmatch migrate
+	$(VENV)/bin/talentmatch serve --host 127.0.0.1 --port 8000
+
+test: $(STAMP)
+	$(PY) -m pytest -W error $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check service tests bench migrations
+	$(VENV)/bin/ruff format --check service tests bench migrations
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+check: lint typecheck test
+
+demo: $(STAMP)
+	$(VENV)/bin/talentmatch migrate
+	$(VENV)/bin/talentmatch demo
+
+bench-quality: $(STAMP)
+	$(PY) -m bench.quality
+
+bench-speed: $(STAMP)
+	$(PY) -m bench.speed
+
+bench-gaps: $(STAMP)
+	$(PY) -m bench.gaps
+
+bench-normalize: $(STAMP)
+	$(PY) -m bench.normalize
+
+# The schema has one initial revision until the first release; regenerate it from the ORM.
+migration-regen: $(STAMP)
+	$(PY) scripts/regen_migration.py

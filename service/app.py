@@ -1,0 +1,104 @@
+"""The app factory: ``create_app(settings)``. The lifespan owns the engine and the encoder."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from service import __version__
+from service.db import make_engine, make_sessionmakers
+from service.errors import install_error_handlers, problem_response
+from service.limits import BodySizeLimit
+from service.settings import Settings, get_settings
+
+
+def _load_encoder(app: FastAPI, settings: Settings) -> None:
+    """Load the encoder once; a missing or broken model folder stops start-up with advice."""
+    try:
+        from service.matching.encoder import load_encoder
+    except ImportError:  # the matching package is not there yet
+        app.state.encoder = None
+        return
+    app.state.encoder = load_encoder(settings.encoder_backend, settings.encoder_path, settings.encoder_device)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        app.state.engine = engine
+        app.state.read_sessions, app.state.write_sessions = make_sessionmakers(engine)
+        _load_encoder(app, settings)
+        for hook in app.state.startup_hooks:
+            hook(app)
+        try:
+            yield
+        finally:
+            for hook in app.state.shutdown_hooks:
+                hook(app)
+            engine.dispose()
+
+    app = FastAPI(
+        title="Talent supply-demand matching service",
+        version=__version__,
+        description=(
+            "Shared database and matching engine of a city-level industry-education consortium: "
+            "demands, programmes, graduates, explained skill-by-skill matching, gap analysis, "
+            "training orders and insights. Auth: `Authorization: Bearer <api key>`."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.encoder = None
+    app.state.startup_hooks = []
+    app.state.shutdown_hooks = []
+    install_error_handlers(app)
+    app.add_middleware(
+        BodySizeLimit, default_limit=settings.max_body_bytes, bulk_limit=settings.max_bulk_body_bytes
+    )
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        summary="Readiness: database reachable, encoder loaded",
+        responses={503: {"description": "Not ready"}},
+    )
+    def readyz() -> Any:
+        checks: dict[str, str] = {}
+        try:
+            with app.state.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception:
+            checks["database"] = "unreachable"
+        checks["encoder"] = "ok" if app.state.encoder is not None else "not loaded"
+        if all(v == "ok" for v in checks.values()):
+            return {"status": "ok", "checks": checks}
+        return problem_response(
+            503, "Not ready", "; ".join(f"{k}: {v}" for k, v in checks.items()), "not-ready", checks=checks
+        )
+
+    _include_routers(app)
+    return app
+
+
+def _include_routers(app: FastAPI) -> None:
+    from service.curricula.router import router as programs_router
+    from service.demands.router import router as demands_router
+    from service.graduates.router import router as graduates_router
+    from service.orgs.router import router as orgs_router
+
+    for router in (orgs_router, demands_router, programs_router, graduates_router):
+        app.include_router(router)
+    # Domain routers added by later packages register below, one line each.
+    # -- routers --

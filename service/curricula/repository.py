@@ -1,0 +1,43 @@
+"""SQL for programmes and their courses."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.orm import Program
+from service.pagination import paginate
+
+
+def get(session: Session, program_id: str) -> Program | None:
+    return session.get(Program, program_id)
+
+
+def get_owned(session: Session, program_id: str, organization_id: str) -> Program | None:
+    program = session.get(Program, program_id)
+    if program is None or program.organization_id != organization_id:
+        return None
+    return program
+
+
+def list_programs(
+    session: Session, *, limit: int, cursor: str | None, owner_id: str | None = None
+) -> list[Program]:
+    stmt = select(Program)
+    if owner_id:
+        stmt = stmt.where(Program.organization_id == owner_id)
+    return list(session.scalars(paginate(stmt, Program, limit, cursor)))
+
+
+def all_programs(session: Session) -> list[Program]:
+    return list(session.scalars(select(Program).order_by(Program.created_at, Program.id)))
+
+
+def add(session: Session, program: Program) -> None:
+    session.add(program)
+    session.flush()
+
+
+def delete(session: Session, program: Program) -> None:
+    session.delete(program)
+    session.flush()

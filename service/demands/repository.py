@@ -1,0 +1,68 @@
+"""SQL for demands."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from service.orm import Demand
+from service.pagination import paginate
+
+
+def get_visible(session: Session, demand_id: str, organization_id: str) -> Demand | None:
+    """A demand the caller may read: its own, or any open one."""
+    demand = session.get(Demand, demand_id)
+    if demand is None:
+        return None
+    if demand.organization_id != organization_id and demand.status != "open":
+        return None
+    return demand
+
+
+def get_owned(session: Session, demand_id: str, organization_id: str) -> Demand | None:
+    demand = session.get(Demand, demand_id)
+    if demand is None or demand.organization_id != organization_id:
+        return None
+    return demand
+
+
+def list_visible(
+    session: Session,
+    *,
+    organization_id: str,
+    limit: int,
+    cursor: str | None,
+    status: str | None = None,
+    region: str | None = None,
+    industry: str | None = None,
+    owner_id: str | None = None,
+) -> list[Demand]:
+    stmt = select(Demand).where(or_(Demand.status == "open", Demand.organization_id == organization_id))
+    if status:
+        stmt = stmt.where(Demand.status == status)
+    if region:
+        stmt = stmt.where(Demand.region == region)
+    if industry:
+        stmt = stmt.where(Demand.industry == industry)
+    if owner_id:
+        stmt = stmt.where(Demand.organization_id == owner_id)
+    return list(session.scalars(paginate(stmt, Demand, limit, cursor)))
+
+
+def open_demands(session: Session, *, region: str | None = None, industry: str | None = None) -> list[Demand]:
+    stmt = select(Demand).where(Demand.status == "open")
+    if region:
+        stmt = stmt.where(Demand.region == region)
+    if industry:
+        stmt = stmt.where(Demand.industry == industry)
+    return list(session.scalars(stmt.order_by(Demand.created_at, Demand.id)))
+
+
+def add(session: Session, demand: Demand) -> None:
+    session.add(demand)
+    session.flush()
+
+
+def delete(session: Session, demand: Demand) -> None:
+    session.delete(demand)
+    session.flush()

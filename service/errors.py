@@ -1,0 +1,207 @@
+"""Domain errors and their rendering as RFC 9457 ``application/problem+json``.
+
+Exception tree::
+
+    DomainError (500)
+    ├── BadRequest (400)
+    ├── Unauthorized (401)
+    ├── Forbidden (403)
+    ├── NotFound (404)
+    ├── Conflict (409)
+    │   ├── InvalidTransition (409)
+    │   └── IdempotencyInFlight (409)
+    ├── PreconditionFailed (412)
+    ├── PayloadTooLarge (413)
+    ├── Unprocessable (422)
+    ├── PreconditionRequired (428)
+    ├── TooManyRequests (429)
+    └── ServiceUnavailable (503)
+
+Services raise these; the HTTP layer only renders them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class DomainError(Exception):
+    status = 500
+    title = "Internal error"
+    type_slug = "internal"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.extra = extra or {}
+        self.headers = headers or {}
+
+
+class BadRequest(DomainError):
+    status = 400
+    title = "Bad request"
+    type_slug = "bad-request"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    title = "Unauthorized"
+    type_slug = "unauthorized"
+
+
+class Forbidden(DomainError):
+    status = 403
+    title = "Forbidden"
+    type_slug = "forbidden"
+
+
+class NotFound(DomainError):
+    status = 404
+    title = "Not found"
+    type_slug = "not-found"
+
+
+class Conflict(DomainError):
+    status = 409
+    title = "Conflict"
+    type_slug = "conflict"
+
+
+class InvalidTransition(Conflict):
+    title = "Transition not allowed"
+    type_slug = "invalid-transition"
+
+
+class IdempotencyInFlight(Conflict):
+    title = "A request with this Idempotency-Key is still being processed"
+    type_slug = "idempotency-in-flight"
+
+
+class PreconditionFailed(DomainError):
+    status = 412
+    title = "Precondition failed"
+    type_slug = "precondition-failed"
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    title = "Payload too large"
+    type_slug = "payload-too-large"
+
+
+class Unprocessable(DomainError):
+    status = 422
+    title = "Unprocessable content"
+    type_slug = "unprocessable"
+
+
+class PreconditionRequired(DomainError):
+    status = 428
+    title = "Precondition required"
+    type_slug = "precondition-required"
+
+
+class TooManyRequests(DomainError):
+    status = 429
+    title = "Too many requests"
+    type_slug = "rate-limited"
+
+
+class ServiceUnavailable(DomainError):
+    status = 503
+    title = "Service unavailable"
+    type_slug = "unavailable"
+
+
+def problem_body(status: int, title: str, detail: str, type_slug: str, **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": f"https://talentmatch.example/problems/{type_slug}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    body.update(extra)
+    return body
+
+
+def problem_response(
+    status: int, title: str, detail: str, type_slug: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    return JSONResponse(
+        problem_body(status, title, detail, type_slug, **extra),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+_STATUS_TITLES = {
+    400: ("Bad request", "bad-request"),
+    401: ("Unauthorized", "unauthorized"),
+    403: ("Forbidden", "forbidden"),
+    404: ("Not found", "not-found"),
+    405: ("Method not allowed", "method-not-allowed"),
+    406: ("Not acceptable", "not-acceptable"),
+    409: ("Conflict", "conflict"),
+    413: ("Payload too large", "payload-too-large"),
+    415: ("Unsupported media type", "unsupported-media-type"),
+    422: ("Unprocessable content", "unprocessable"),
+}
+
+
+def _jsonable_errors(errors: Any) -> list[dict[str, Any]]:
+    out = []
+    for err in errors:
+        out.append(
+            {
+                "loc": [str(p) for p in err.get("loc", ())],
+                "msg": str(err.get("msg", "")),
+                "type": str(err.get("type", "")),
+            }
+        )
+    return out
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        return problem_response(
+            exc.status, exc.title, exc.detail, exc.type_slug, headers=exc.headers or None, **exc.extra
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _jsonable_errors(exc.errors())
+        return problem_response(
+            422, "Validation failed", "The request is not valid; see errors.", "validation", errors=errors
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        title, slug = _STATUS_TITLES.get(exc.status_code, ("Error", "error"))
+        detail = exc.detail if isinstance(exc.detail, str) else title
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"No route {request.method} {request.url.path}"
+        return problem_response(
+            exc.status_code, title, detail, slug, headers=dict(exc.headers) if exc.headers else None
+        )
+
+    @app.exception_handler(Exception)
+    async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+        import logging
+
+        logging.getLogger("service.errors").exception("unhandled error", exc_info=exc)
+        return problem_response(500, "Internal error", "An unexpected error occurred.", "internal")

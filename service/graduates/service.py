@@ -1,0 +1,167 @@
+"""Graduate profiles: personal data, kept to what matching needs, visible only to the owning school."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from service import changes
+from service.curricula import repository as programs_repo
+from service.errors import NotFound, Unprocessable
+from service.graduates import repository as repo
+from service.graduates.schemas import GraduateCreate, GraduateUpdate
+from service.orm import Graduate, Organization, utcnow
+from service.schemas import SkillClaim
+from service.taxonomy.canonical import canonical_ids
+
+
+def skill_rows(session: Session, skills: list[SkillClaim]) -> list[dict[str, Any]]:
+    ids = canonical_ids(session, [s.name for s in skills])
+    return [{**s.model_dump(), "skill_id": ids[i]} for i, s in enumerate(skills)]
+
+
+def _check_program(session: Session, org: Organization, program_id: str | None, *, loc: list[Any]) -> None:
+    if program_id is None:
+        return
+    if programs_repo.get_owned(session, program_id, org.id) is None:
+        raise Unprocessable(
+            f"program_id {program_id} is not a programme of this school.",
+            extra={"errors": [{"loc": loc, "msg": "not a programme of this school", "type": "value_error"}]},
+        )
+
+
+def _apply(session: Session, graduate: Graduate, data: GraduateCreate | GraduateUpdate, seq: int) -> None:
+    fields = data.model_dump(exclude_unset=True)
+    if "skills" in fields and data.skills is not None:
+        graduate.skills = skill_rows(session, data.skills)
+    if "certificates" in fields and data.certificates is not None:
+        graduate.certificates = list(data.certificates)
+    if "program_id" in fields:
+        graduate.program_id = data.program_id
+    if "graduation_year" in fields:
+        graduate.graduation_year = data.graduation_year
+    graduate.change_seq = seq
+
+
+def create(session: Session, org: Organization, data: GraduateCreate) -> Graduate:
+    _check_program(session, org, data.program_id, loc=["body", "program_id"])
+    if repo.by_refs(session, org.id, [data.external_ref]):
+        raise Unprocessable(
+            "A graduate with this external_ref already exists; use PATCH or POST /v1/graduates/bulk.",
+            extra={
+                "errors": [{"loc": ["body", "external_ref"], "msg": "already exists", "type": "value_error"}]
+            },
+        )
+    seq = changes.bump(session, changes.GRADUATE)
+    graduate = Graduate(
+        organization_id=org.id, external_ref=data.external_ref, skills=[], certificates=[], version=1
+    )
+    _apply(session, graduate, data, seq)
+    repo.add_all(session, [graduate])
+    return graduate
+
+
+def get_owned(session: Session, org: Organization, graduate_id: str) -> Graduate:
+    graduate = repo.get_owned(session, graduate_id, org.id)
+    if graduate is None:
+        raise NotFound(f"No graduate {graduate_id}.")
+    return graduate
+
+
+def update(session: Session, org: Organization, graduate: Graduate, data: GraduateUpdate) -> Graduate:
+    if "program_id" in data.model_fields_set:
+        _check_program(session, org, data.program_id, loc=["body", "program_id"])
+    seq = changes.bump(session, changes.GRADUATE)
+    _apply(session, graduate, data, seq)
+    graduate.version += 1
+    graduate.updated_at = utcnow()
+    session.flush()
+    return graduate
+
+
+def bulk_upsert(
+    session: Session, org: Organization, rows: list[GraduateCreate]
+) -> tuple[int, int, list[Graduate]]:
+    """Upsert by external_ref, all or nothing: one bad row stores none of them and is named."""
+    errors: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    owned_programs: dict[str, bool] = {}
+    for i, row in enumerate(rows):
+        if row.external_ref in seen:
+            errors.append(
+                {
+                    "loc": ["body", "graduates", i, "external_ref"],
+                    "msg": f"duplicate of row {seen[row.external_ref]}",
+                    "type": "value_error",
+                }
+            )
+        seen.setdefault(row.external_ref, i)
+        if row.program_id is not None:
+            if row.program_id not in owned_programs:
+                owned_programs[row.program_id] = (
+                    programs_repo.get_owned(session, row.program_id, org.id) is not None
+                )
+            if not owned_programs[row.program_id]:
+                errors.append(
+                    {
+                        "loc": ["body", "graduates", i, "program_id"],
+                        "msg": "not a programme of this school",
+                        "type": "value_error",
+                    }
+                )
+    if errors:
+        raise Unprocessable(
+            f"{len(errors)} row(s) are not valid; nothing was stored.", extra={"errors": errors}
+        )
+    existing = repo.by_refs(session, org.id, [r.external_ref for r in rows])
+    seq = changes.bump(session, changes.GRADUATE)
+    out: list[Graduate] = []
+    new: list[Graduate] = []
+    for row in rows:
+        graduate = existing.get(row.external_ref)
+        if graduate is None:
+            graduate = Graduate(
+                organization_id=org.id, external_ref=row.external_ref, skills=[], certificates=[], version=1
+            )
+            new.append(graduate)
+        else:
+            graduate.version += 1
+            graduate.updated_at = utcnow()
+        _apply(session, graduate, row, seq)
+        out.append(graduate)
+    repo.add_all(session, new)
+    return len(new), len(out) - len(new), out
+
+
+def delete(session: Session, graduate: Graduate) -> None:
+    """Erase a graduate everywhere: profile, match results and deliveries (by cascade)."""
+    seq = changes.bump(session, changes.GRADUATE)
+    repo.delete(session, graduate, seq)
+
+
+def export(session: Session, graduate: Graduate) -> dict[str, Any]:
+    matches = [
+        {
+            "demand_id": run.demand_id,
+            "match_run_id": run.id,
+            "rank": r.rank,
+            "score": r.score,
+            "skills": r.skills,
+            "missing_required": r.missing_required,
+            "model": run.model,
+            "model_version": run.model_version,
+            "created_at": run.created_at,
+        }
+        for r, run in repo.match_results_for(session, graduate.id)
+    ]
+    deliveries = [
+        {
+            "order_id": o.id,
+            "enterprise_id": o.enterprise_id,
+            "status": o.status,
+            "delivered_at": d.delivered_at,
+        }
+        for d, o in repo.deliveries_for(session, graduate.id)
+    ]
+    return {"graduate": graduate, "matches": matches, "deliveries": deliveries, "exported_at": utcnow()}

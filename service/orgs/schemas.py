@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from service.deps import OrgKind
+from service.schemas import Name, ReadModel, ShortText, StrictModel
+
+
+class OrganizationCreate(StrictModel):
+    name: Name
+    kind: OrgKind
+    region: ShortText | None = None
+    industry: ShortText | None = None
+
+
+class OrganizationRead(ReadModel):
+    id: str
+    name: str
+    kind: OrgKind
+    region: str | None
+    industry: str | None
+    created_at: datetime
+
+
+class OrganizationCreated(OrganizationRead):
+    api_key: str
+
+
+class ApiKeyRead(ReadModel):
+    id: str
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyRead):
+    api_key: str
