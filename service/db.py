@@ -7,8 +7,8 @@ instead of deadlocking on a read-to-write upgrade. PostgreSQL uses psycopg 3.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated, Any
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event
@@ -79,6 +79,23 @@ def make_sessionmakers(engine: Engine) -> tuple[sessionmaker[Session], sessionma
     return read, write
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def read_only(endpoint: F) -> F:
+    """Mark a POST route that only reads (e.g. a stateless computation), so on SQLite it does not take
+    the database write lock for the length of the request."""
+    endpoint.__read_only__ = True  # type: ignore[attr-defined]
+    return endpoint
+
+
+def _wants_write(request: Request) -> bool:
+    if request.method not in WRITE_METHODS:
+        return False
+    endpoint = request.scope.get("endpoint")
+    return not getattr(endpoint, "__read_only__", False)
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """The request's session: commits when the route returns, rolls back if it raises.
 
@@ -86,7 +103,7 @@ def get_session(request: Request) -> Iterator[Session]:
     committed write.
     """
     state = request.app.state
-    maker = state.write_sessions if request.method in WRITE_METHODS else state.read_sessions
+    maker = state.write_sessions if _wants_write(request) else state.read_sessions
     session = maker()
     try:
         yield session
