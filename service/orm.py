@@ -374,3 +374,20 @@ class TaxonomySkill(Base):
     taxonomy_version: Mapped[str] = mapped_column(String(64))
     content_hash: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class TaxonomyLabel(Base):
+    """Every label of a taxonomy skill (preferred, alternative, hidden), normalised for exact lookup."""
+
+    __tablename__ = "taxonomy_label"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    skill_id: Mapped[str] = mapped_column(
+        ForeignKey("taxonomy_skill.skill_id", ondelete="CASCADE"), index=True
+    )
+    label: Mapped[str] = mapped_column(String(500))
+    norm: Mapped[str] = mapped_column(String(500), index=True)
+    # "preferred" | "alt" | "hidden"
+    kind: Mapped[str] = mapped_column(String(16))

@@ -184,6 +184,27 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_program_organization_id"), ["organization_id"], unique=False)
 
     op.create_table(
+        "taxonomy_label",
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("skill_id", sa.String(length=300), nullable=False),
+        sa.Column("label", sa.String(length=500), nullable=False),
+        sa.Column("norm", sa.String(length=500), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["skill_id"],
+            ["taxonomy_skill.skill_id"],
+            name=op.f("fk_taxonomy_label_skill_id_taxonomy_skill"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_taxonomy_label")),
+    )
+    with op.batch_alter_table("taxonomy_label", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_taxonomy_label_norm"), ["norm"], unique=False)
+        batch_op.create_index(batch_op.f("ix_taxonomy_label_skill_id"), ["skill_id"], unique=False)
+
+    op.create_table(
         "course",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("program_id", sa.String(length=36), nullable=False),
@@ -414,6 +435,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_course_program_id"))
 
     op.drop_table("course")
+    with op.batch_alter_table("taxonomy_label", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_taxonomy_label_skill_id"))
+        batch_op.drop_index(batch_op.f("ix_taxonomy_label_norm"))
+
+    op.drop_table("taxonomy_label")
     with op.batch_alter_table("program", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_program_organization_id"))
 
