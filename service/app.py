@@ -13,6 +13,7 @@ from service import __version__
 from service.db import make_engine, make_sessionmakers
 from service.errors import install_error_handlers, problem_response
 from service.limits import BodySizeLimit
+from service.ops import install as install_ops
 from service.settings import Settings, get_settings
 
 
@@ -31,7 +32,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings.database_url)
+        # hide_parameters: SQL errors and logs never carry the values (personal data) bound to them.
+        engine = make_engine(settings.database_url, hide_parameters=True)
         app.state.engine = engine
         app.state.read_sessions, app.state.write_sessions = make_sessionmakers(engine)
         _load_encoder(app, settings)
@@ -62,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodySizeLimit, default_limit=settings.max_body_bytes, bulk_limit=settings.max_bulk_body_bytes
     )
+    install_ops(app, settings)  # request id, logs, metrics, rate limit, /metrics, problem responses
 
     @app.get("/healthz", tags=["operations"], summary="Liveness")
     def healthz() -> dict[str, str]:

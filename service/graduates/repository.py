@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import json
+from typing import Any
+
+from sqlalchemy import Text, cast, func, or_, select
+from sqlalchemy import delete as sql_delete
 from sqlalchemy.orm import Session
 
-from service.orm import Graduate, GraduateTombstone, MatchResult, MatchRun, OrderDelivery, TrainingOrder
+from service.orm import (
+    Course,
+    Demand,
+    Graduate,
+    GraduateTombstone,
+    IdempotencyKey,
+    MatchResult,
+    MatchRun,
+    OrderDelivery,
+    PhraseEmbedding,
+    TaxonomyLabel,
+    TrainingOrder,
+)
 from service.pagination import paginate
 
 
@@ -72,3 +88,83 @@ def deliveries_for(session: Session, graduate_id: str) -> list[tuple[OrderDelive
         .where(OrderDelivery.graduate_id == graduate_id)
     )
     return [(d, o) for d, o in session.execute(stmt)]
+
+
+# -- erasure -------------------------------------------------------------------------------------
+
+
+def _like_token(norm: str) -> str:
+    """The part of a normalised phrase to pre-filter JSON text columns with (lower-cased, as JSON
+    escapes it: the columns hold ``json.dumps`` text, so non-ASCII appears as ``\\uXXXX``)."""
+    token = max(norm.split(" "), key=len)
+    return json.dumps(token)[1:-1].lower()
+
+
+def _json_rows_mentioning(session: Session, column: Any, norms: set[str]) -> list[Any]:
+    """Values of a JSON column whose text may contain one of ``norms`` (a superset; check exactly)."""
+    text_col = func.lower(cast(column, Text))
+    tokens = sorted({_like_token(n) for n in norms})
+    found: list[Any] = []
+    for start in range(0, len(tokens), 50):
+        chunk = tokens[start : start + 50]
+        clause = or_(*(text_col.contains(t, autoescape=True) for t in chunk))
+        found.extend(session.scalars(select(column).where(clause)))
+    return found
+
+
+def phrases_in_use(session: Session, norms: set[str]) -> set[str]:
+    """Which normalised phrases some stored text still uses (other graduates, demands, courses,
+    taxonomy labels). Call after the graduate's own row is gone."""
+    from service.matching.encoder import normalize_phrase
+
+    if not norms:
+        return set()
+    used: set[str] = set()
+    used.update(session.scalars(select(TaxonomyLabel.norm).where(TaxonomyLabel.norm.in_(norms))))
+
+    def names(values: list[Any]) -> set[str]:
+        out: set[str] = set()
+        for value in values:
+            for item in value or []:
+                text = item.get("name") if isinstance(item, dict) else item
+                if isinstance(text, str):
+                    out.add(normalize_phrase(text))
+        return out
+
+    for column in (
+        Graduate.skills,
+        Graduate.certificates,
+        Demand.skills,
+        Course.skills,
+        Course.learning_outcomes,
+    ):
+        used |= names(_json_rows_mentioning(session, column, norms)) & norms
+    titles = session.scalars(select(Course.title).where(func.lower(Course.title).in_(norms)))
+    used |= {normalize_phrase(t) for t in titles} & norms
+    return used
+
+
+def delete_phrase_embeddings(session: Session, text_hashes: set[str]) -> int:
+    """Drop cached embeddings (every encoder) of the given phrase hashes."""
+    if not text_hashes:
+        return 0
+    result = session.execute(
+        sql_delete(PhraseEmbedding)
+        .where(PhraseEmbedding.text_hash.in_(text_hashes))
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def stored_answers_mentioning(session: Session, needles: list[str]) -> list[IdempotencyKey]:
+    """Stored idempotent answers (any organisation) whose body or resource ids mention a needle."""
+    needles = [n for n in needles if n]
+    if not needles:
+        return []
+    body = cast(IdempotencyKey.response_body, Text)
+    ids = cast(IdempotencyKey.resource_ids, Text)
+    clause = or_(
+        *(body.contains(json.dumps(n), autoescape=True) for n in needles),
+        *(ids.contains(n, autoescape=True) for n in needles),
+    )
+    return list(session.scalars(select(IdempotencyKey).where(clause)))

@@ -135,9 +135,27 @@ def bulk_upsert(
 
 
 def delete(session: Session, graduate: Graduate) -> None:
-    """Erase a graduate everywhere: profile, match results and deliveries (by cascade)."""
+    """Erase a graduate everywhere (GDPR Art. 17, PIPL Art. 47).
+
+    The profile; its match results and deliveries (foreign-key cascade); stored idempotent answers
+    that mention it (a retry with such a key then runs afresh); cached embeddings of its skill and
+    certificate phrases that no other stored text uses. A tombstone keeps only the id, so the other
+    API processes drop the graduate from memory.
+    """
+    from service.idempotency import forget_resources
+    from service.matching.encoder import normalize_phrase
+    from service.taxonomy.embedding import phrase_hash
+
+    texts = [s.get("name") for s in graduate.skills or [] if isinstance(s, dict)]
+    texts += list(graduate.certificates or [])
+    norms = {normalize_phrase(t) for t in texts if isinstance(t, str)} - {""}
+    forget_resources(session, graduate.organization_id, [graduate.id])
+    for stored in repo.stored_answers_mentioning(session, [graduate.id, graduate.external_ref]):
+        session.delete(stored)
     seq = changes.bump(session, changes.GRADUATE)
     repo.delete(session, graduate, seq)
+    unused = norms - repo.phrases_in_use(session, norms)
+    repo.delete_phrase_embeddings(session, {phrase_hash(n) for n in unused})
 
 
 def export(session: Session, graduate: Graduate) -> dict[str, Any]:

@@ -1,0 +1,67 @@
+"""Operations: logging, metrics, rate limiting, deadlines, retention, the documented error responses.
+
+``install(app, settings)`` wires them into an app built by ``create_app``; middleware order, outermost
+first: request context (request id, access log, metrics, last-resort 500) -> rate limit -> body cap.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import PlainTextResponse
+
+from service.ops import metrics
+from service.ops.logs import configure_logging
+from service.ops.middleware import RequestContext
+from service.ops.openapi import install_problem_responses
+from service.ops.ratelimit import RateLimit, close_store, open_store
+from service.ops.retention import RetentionJob
+from service.settings import Settings
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
+def prometheus_metrics(request: Request) -> Response:
+    """Requests and latency by route and status, matching and gap latency, encoder calls,
+    phrase-cache hits and misses, rows per table (counted now)."""
+    engine = getattr(request.app.state, "engine", None)
+    return Response(metrics.render(engine), media_type=metrics.CONTENT_TYPE)
+
+
+def _start(app: FastAPI) -> None:
+    settings: Settings = app.state.settings
+    configure_logging(settings)
+    open_store(app)
+    if settings.retention_years:
+        job = RetentionJob(app.state.engine, settings.retention_years)
+        app.state.retention_job = job
+        job.start()
+
+
+def _stop(app: FastAPI) -> None:
+    job: Any = getattr(app.state, "retention_job", None)
+    if job is not None:
+        job.stop()
+        app.state.retention_job = None
+    close_store(app)
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    """Add the operations middleware, ``/metrics``, start-up/shutdown hooks and problem responses."""
+    app.add_middleware(RateLimit, fastapi_app=app, limit_per_minute=settings.rate_limit_per_minute)
+    app.add_middleware(RequestContext, fastapi_app=app)
+    app.include_router(router)
+    app.state.startup_hooks.insert(0, _start)
+    app.state.shutdown_hooks.append(_stop)
+    install_problem_responses(app)
+    configure_logging(settings)  # now, so that start-up (encoder loading) is logged the same way

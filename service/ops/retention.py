@@ -1,0 +1,150 @@
+"""Retention: erase graduate profiles nobody has changed for ``retention_years`` years.
+
+A profile counts as expired when its last change (``updated_at``: creation, edit, or re-import) is
+more than N years ago. Erasure is the same as ``DELETE /v1/graduates/{id}``: profile, match results,
+deliveries, stored idempotent answers and embeddings of phrases no one else uses.
+
+Ways to run it:
+
+- at start-up and then daily, in each API process, when ``TALENTMATCH_RETENTION_YEARS`` is set (on
+  PostgreSQL a transaction-level advisory lock lets one process do a pass at a time; on SQLite writers
+  are serialised anyway);
+- by hand or from cron: ``python -m service.ops.retention [--years N] [--dry-run]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import threading
+from datetime import datetime
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from service.db import make_engine, make_sessionmakers
+from service.orm import Graduate, utcnow
+from service.settings import Settings
+
+log = logging.getLogger(__name__)
+
+BATCH = 200
+INTERVAL_SECONDS = 24 * 3600
+_LOCK_ID = 7_311_002  # pg advisory lock id of the retention pass
+
+
+def cutoff_for(years: int, now: datetime | None = None) -> datetime:
+    now = now or utcnow()
+    try:
+        return now.replace(year=now.year - years)
+    except ValueError:  # 29 February
+        return now.replace(year=now.year - years, day=28)
+
+
+def expired_ids(session: Session, cutoff: datetime, limit: int = BATCH) -> list[str]:
+    stmt = (
+        select(Graduate.id)
+        .where(Graduate.updated_at < cutoff)
+        .order_by(Graduate.updated_at, Graduate.id)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def count_expired(session: Session, cutoff: datetime) -> int:
+    return int(session.scalar(select(func.count()).where(Graduate.updated_at < cutoff)) or 0)
+
+
+def _try_lock(session: Session) -> bool:
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    return bool(session.scalar(select(func.pg_try_advisory_xact_lock(_LOCK_ID))))
+
+
+def erase_expired(engine: Engine, years: int, *, now: datetime | None = None) -> int:
+    """Erase every profile not changed for ``years`` years, in batches; returns how many."""
+    from service.graduates import service as graduates_service
+    from service.ops import metrics
+
+    cutoff = cutoff_for(years, now)
+    _, writers = make_sessionmakers(engine)
+    erased = 0
+    while True:
+        with writers() as session, session.begin():
+            if not _try_lock(session):
+                log.info("retention: another process is running a pass")
+                return erased
+            ids = expired_ids(session, cutoff)
+            for graduate_id in ids:
+                graduate = session.get(Graduate, graduate_id)
+                if graduate is not None:
+                    graduates_service.delete(session, graduate)
+        erased += len(ids)
+        metrics.retention_erased.inc(len(ids))
+        if len(ids) < BATCH:
+            break
+    if erased:
+        log.info("retention: erased %d graduate profile(s) older than %d year(s)", erased, years)
+    return erased
+
+
+class RetentionJob:
+    """Runs :func:`erase_expired` once at start-up and then every ``interval`` seconds in a thread."""
+
+    def __init__(self, engine: Engine, years: int, interval: float = INTERVAL_SECONDS) -> None:
+        self.engine = engine
+        self.years = years
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_once(self) -> int:
+        try:
+            return erase_expired(self.engine, self.years)
+        except Exception:
+            log.exception("retention pass failed; it will be retried")
+            return 0
+
+    def start(self) -> None:
+        self.run_once()
+        self._thread = threading.Thread(target=self._loop, name="retention", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.run_once()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m service.ops.retention",
+        description="Erase graduate profiles not changed for N years (TALENTMATCH_RETENTION_YEARS).",
+    )
+    parser.add_argument("--years", type=int, default=None, help="overrides TALENTMATCH_RETENTION_YEARS")
+    parser.add_argument("--dry-run", action="store_true", help="only count the expired profiles")
+    args = parser.parse_args(argv)
+    settings = Settings()
+    years = args.years if args.years is not None else settings.retention_years
+    if years is None or years < 1:
+        parser.error("set --years N (N ≥ 1) or TALENTMATCH_RETENTION_YEARS")
+    engine = make_engine(settings.database_url, hide_parameters=True)
+    try:
+        if args.dry_run:
+            with Session(engine) as session:
+                n = count_expired(session, cutoff_for(years))
+            print(f"{n} graduate profile(s) not changed for {years} year(s) would be erased")
+        else:
+            n = erase_expired(engine, years)
+            print(f"erased {n} graduate profile(s) not changed for {years} year(s)")
+    finally:
+        engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
