@@ -105,3 +105,6 @@ def _include_routers(app: FastAPI) -> None:
         app.include_router(router)
     # Domain routers added by later packages register below, one line each.
     # -- routers --
+    from service.taxonomy.router import router as skills_router
+
+    app.include_router(skills_router)

@@ -1,0 +1,469 @@
+"""Skills taxonomy: import (ESCO, O*NET), normalisation, autocomplete, extraction, canonical ids.
+
+Services never commit, except the import and re-embed runs, which own their transactions because they
+are long: embeddings are written in short transactions of their own (so an interrupted run resumes),
+and the taxonomy's rows, the version record and the state counter change in one final transaction.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+from sqlalchemy.orm import Session, sessionmaker
+
+from service import changes
+from service.errors import Unprocessable
+from service.matching.encoder import Encoder, normalize_phrase
+from service.orm import TaxonomyVersion, utcnow
+from service.taxonomy import embedding, extraction
+from service.taxonomy import repository as repo
+from service.taxonomy.importers import ParsedTaxonomy, SkillRecord
+from service.taxonomy.index import TaxonomyIndex, TaxonomyRuntime, runtime_for
+
+CANONICAL_MIN = 0.85
+CANONICAL_MARGIN = 0.05
+EXTRACT_MIN = 0.6
+SEARCH_MIN = 0.35
+EXACT_CONFIDENCE = 1.0
+HIDDEN_CONFIDENCE = 0.95
+MEMO_LIMIT = 200_000
+VERSION_LENGTH = 64
+
+
+class Progress(Protocol):
+    def start(self, phase: str, total: int) -> None: ...
+
+    def advance(self, n: int) -> None: ...
+
+
+class NullProgress:
+    def start(self, phase: str, total: int) -> None:
+        return None
+
+    def advance(self, n: int) -> None:
+        return None
+
+
+# -- import ------------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportSummary:
+    source: str
+    version: str
+    skills: int
+    labels: int
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    embedded: int = 0
+    version_recorded: bool = False
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _skill_row(record: SkillRecord, source: str, version: str) -> dict[str, Any]:
+    return {
+        "skill_id": record.skill_id,
+        "source": source,
+        "preferred_label": record.preferred_label,
+        "alt_labels": list(record.alt_labels),
+        "description": record.description,
+        "skill_type": record.skill_type,
+        "broader": record.broader,
+        "taxonomy_version": version,
+        "content_hash": record.content_hash(),
+        "updated_at": utcnow(),
+    }
+
+
+def _label_rows(record: SkillRecord) -> list[dict[str, Any]]:
+    rows = []
+    seen: set[str] = set()
+    for label, kind in record.labels():
+        norm = normalize_phrase(label)
+        if not norm or norm in seen:
+            continue
+        seen.add(norm)
+        rows.append({"skill_id": record.skill_id, "label": label, "norm": norm, "kind": kind})
+    return rows
+
+
+def import_taxonomy(
+    sessions: sessionmaker[Session],
+    encoder: Encoder,
+    parsed: ParsedTaxonomy,
+    *,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """Store a parsed export: embed labels not yet cached, then insert new skills, update changed ones
+    (content hash), delete the source's skills the export no longer has, record the version."""
+    progress = progress or NullProgress()
+    began = time.perf_counter()
+    summary = ImportSummary(parsed.source, parsed.version, len(parsed.records), parsed.label_count)
+    labels = [label for r in parsed.records for label, _ in r.labels()]
+
+    def on_missing(count: int) -> None:
+        progress.start("embedding labels", count)
+
+    summary.embedded = embedding.ensure_cached(
+        sessions, encoder, labels, on_missing=on_missing, progress=progress.advance
+    )
+    summary.timings["embed"] = time.perf_counter() - began
+
+    t_write = time.perf_counter()
+    with sessions() as session, session.begin():
+        existing = repo.hashes_for_source(session, parsed.source)
+        new_rows: list[dict[str, Any]] = []
+        changed_rows: list[dict[str, Any]] = []
+        label_rows: list[dict[str, Any]] = []
+        touched: list[str] = []
+        progress.start("comparing skills", len(parsed.records))
+        for record in parsed.records:
+            row = _skill_row(record, parsed.source, parsed.version)
+            known = existing.get(record.skill_id)
+            if known is None:
+                new_rows.append(row)
+                label_rows.extend(_label_rows(record))
+            elif known[1] != row["content_hash"]:
+                changed_rows.append({**row, "id": known[0]})
+                touched.append(record.skill_id)
+                label_rows.extend(_label_rows(record))
+            else:
+                summary.unchanged += 1
+        progress.advance(len(parsed.records))
+        wanted = {r.skill_id for r in parsed.records}
+        removed = sorted(set(existing) - wanted)
+        summary.created, summary.updated, summary.removed = len(new_rows), len(changed_rows), len(removed)
+        progress.start("writing skills", len(new_rows) + len(changed_rows) + len(removed))
+        repo.delete_skills(session, removed)
+        repo.delete_labels(session, touched)
+        repo.insert_skills(session, new_rows)
+        repo.update_skills(session, changed_rows)
+        repo.insert_labels(session, label_rows)
+        progress.advance(len(new_rows) + len(changed_rows) + len(removed))
+        latest = repo.latest_version(session, parsed.source)
+        changed = bool(new_rows or changed_rows or removed)
+        if changed or latest is None or latest.version != parsed.version:
+            repo.add_version(
+                session,
+                TaxonomyVersion(
+                    source=parsed.source,
+                    version=parsed.version,
+                    skills=len(parsed.records),
+                    labels=repo.count_labels(session, parsed.source),
+                ),
+            )
+            summary.version_recorded = True
+            changes.bump(session, changes.TAXONOMY)
+    summary.timings["write"] = time.perf_counter() - t_write
+    summary.seconds = time.perf_counter() - began
+    return summary
+
+
+def current_version(session: Session) -> str | None:
+    """The taxonomy in force, e.g. ``esco@v1.1.1+onet@29.2`` (stored with matches); None if empty."""
+    parts = []
+    for source in repo.sources_present(session):
+        latest = repo.latest_version(session, source)
+        parts.append(f"{source}@{latest.version if latest else 'unknown'}")
+    if not parts:
+        return None
+    value = "+".join(parts)
+    return value if len(value) <= VERSION_LENGTH else value[: VERSION_LENGTH - 1] + "…"
+
+
+def versions(session: Session) -> list[TaxonomyVersion]:
+    return repo.versions(session)
+
+
+# -- matching texts to skills ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    skill_id: str
+    label: str
+    score: float
+    matched_label: str
+    source: str
+
+
+def _candidate(index: TaxonomyIndex, skill: int, score: float, label: int) -> Candidate:
+    return Candidate(
+        skill_id=index.skill_ids[skill],
+        label=index.skill_labels[skill],
+        score=round(float(score), 4),
+        matched_label=index.label_text[label],
+        source=index.skill_sources[skill],
+    )
+
+
+def require_runtime(session: Session) -> TaxonomyRuntime:
+    runtime = runtime_for(session)
+    if runtime is None:  # pragma: no cover - every app and CLI session carries one
+        raise RuntimeError("no taxonomy runtime is attached to this session")
+    return runtime
+
+
+def normalize(
+    session: Session, texts: list[str], *, top_k: int = 5, min_score: float = 0.0
+) -> list[tuple[str, list[Candidate]]]:
+    """Rank canonical skills for each text (preferred, alternative and hidden labels all count)."""
+    runtime = require_runtime(session)
+    index = runtime.index(session)
+    norms = [normalize_phrase(t) for t in texts]
+    unique = [n for n in dict.fromkeys(norms) if n]
+    results: dict[str, list[Candidate]] = {}
+    if unique and not index.empty:
+        vecs = runtime.query_vectors(session, unique)
+        for norm, hits in zip(unique, index.rank(vecs, unique, top_k), strict=True):
+            results[norm] = [
+                _candidate(index, h.skill, h.score, h.label) for h in hits if h.score >= min_score
+            ]
+    return [(text, results.get(norm, [])) for text, norm in zip(texts, norms, strict=True)]
+
+
+def search(session: Session, q: str, *, limit: int = 20) -> list[tuple[Candidate, str]]:
+    """Autocomplete: labels starting with ``q`` (shortest first), then semantic and lexical neighbours."""
+    runtime = require_runtime(session)
+    index = runtime.index(session)
+    norm = normalize_phrase(q)
+    if not norm or index.empty:
+        return []
+    out: list[tuple[Candidate, str]] = []
+    seen: set[int] = set()
+    for skill, label in index.exact_skills(norm)[:limit]:
+        out.append((_candidate(index, skill, 1.0, label), "exact"))
+        seen.add(skill)
+    for skill, label in index.prefix(norm, limit + len(seen)):
+        if skill in seen or len(out) >= limit:
+            continue
+        score = 0.5 + 0.5 * len(norm) / max(len(index.label_norm[label]), 1)
+        out.append((_candidate(index, skill, score, label), "prefix"))
+        seen.add(skill)
+    if len(out) < limit:
+        vecs = runtime.query_vectors(session, [norm])
+        (hits,) = index.rank(vecs, [norm], limit + len(seen))
+        for hit in hits:
+            if len(out) >= limit:
+                break
+            if hit.skill in seen or hit.score < SEARCH_MIN:
+                continue
+            out.append((_candidate(index, hit.skill, hit.score, hit.label), "semantic"))
+            seen.add(hit.skill)
+    return out
+
+
+@dataclass(frozen=True)
+class Extracted:
+    skill_id: str
+    label: str
+    score: float
+    evidence: str
+    matched: str
+    source: str
+
+
+def extract(
+    session: Session, text: str, *, min_score: float = EXTRACT_MIN, max_skills: int = 50
+) -> list[Extracted]:
+    """Taxonomy skills a free-text description asks for, each with the sentence that evidences it.
+
+    Boilerplate sentences (company blurb, equal-opportunity statement, benefits) are dropped first.
+    A label found verbatim in a sentence scores 1.0; otherwise each chunk of a sentence is scored
+    against all labels (embedding + lexical) and kept above ``min_score``.
+    """
+    runtime = require_runtime(session)
+    index = runtime.index(session)
+    if index.empty:
+        return []
+    sentences = [s.text for s in extraction.split_sentences(text) if not s.boilerplate]
+    best: dict[int, tuple[float, int, int, str]] = {}  # skill -> (score, order, label, evidence)
+
+    def offer(skill: int, score: float, order: int, label: int, sentence: str) -> None:
+        known = best.get(skill)
+        if known is None or score > known[0]:
+            best[skill] = (score, order if known is None else min(order, known[1]), label, sentence)
+
+    chunk_sources: dict[str, tuple[int, str]] = {}
+    for k, sentence in enumerate(sentences):
+        accepted: list[tuple[int, int]] = []
+        for span in sorted(extraction.spans(sentence), key=lambda sp: sp.start - sp.end):
+            if extraction.is_generic_label(span.norm):
+                continue
+            pairs = index.exact_skills(span.norm)
+            if not pairs:
+                continue
+            skill, label = pairs[0]
+            hidden = index.label_kind[label] == 2
+            if hidden and span.end - span.start == 1 and not span.capitalised and not span.cjk_piece:
+                continue  # "Excel" names the product; "excel" is a verb
+            if not span.cjk_piece:
+                if any(span.start < b and a < span.end for a, b in accepted):
+                    continue  # inside a longer label already found
+                accepted.append((span.start, span.end))
+            conf = HIDDEN_CONFIDENCE if hidden else EXACT_CONFIDENCE
+            offer(skill, conf, k * 1000 + span.start, label, sentence)
+        for chunk in extraction.chunks(sentence):
+            norm = normalize_phrase(chunk)
+            if norm and norm not in chunk_sources and not index.exact_skills(norm):
+                chunk_sources[norm] = (k * 1000 + 999, sentence)
+    norms = list(chunk_sources)
+    if norms:
+        vecs = runtime.query_vectors(session, norms)
+        scores, labels = index.skill_scores(vecs, norms)
+        for i, norm in enumerate(norms):
+            row = scores[i]
+            top = np.argsort(-row)[:2]
+            if not len(top) or row[top[0]] < min_score:
+                continue
+            order, sentence = chunk_sources[norm]
+            for rank, skill in enumerate(top):
+                score = float(row[skill])
+                if score < min_score or (rank and score < float(row[top[0]]) - 0.1):
+                    continue
+                offer(int(skill), score, order, int(labels[i, skill]), sentence)
+    ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[1][1]))[:max_skills]
+    return [
+        Extracted(
+            skill_id=index.skill_ids[skill],
+            label=index.skill_labels[skill],
+            score=round(score, 4),
+            evidence=sentence,
+            matched=index.label_text[label],
+            source=index.skill_sources[skill],
+        )
+        for skill, (score, _, label, sentence) in ranked
+    ]
+
+
+def inferred_skill_rows(session: Session, description: str) -> list[dict[str, Any]]:
+    """Demand skill rows inferred from a description (marked ``inferred``); 422 when none is found."""
+    found = extract(session, description, max_skills=20)
+    if not found:
+        raise Unprocessable(
+            "No taxonomy skill could be inferred from the description; give `skills` explicitly "
+            "(or import a taxonomy: talentmatch taxonomy import esco DIR).",
+            extra={
+                "errors": [{"loc": ["body", "skills"], "msg": "no skills inferred", "type": "value_error"}]
+            },
+        )
+    return [
+        {
+            "name": e.label,
+            "importance": 3,
+            "level": None,
+            "required": False,
+            "skill_id": e.skill_id,
+            "inferred": True,
+        }
+        for e in found
+    ]
+
+
+# -- canonical ids -----------------------------------------------------------------------------
+
+
+def canonical(session: Session, runtime: TaxonomyRuntime, names: list[str]) -> list[str | None]:
+    """The canonical skill id of each typed name, or None unless the taxonomy recognises it confidently:
+    an exact label (preferred first), or a near-match scoring ≥ CANONICAL_MIN with a clear margin."""
+    index = runtime.index(session)
+    if index.empty:
+        return [None] * len(names)
+    memo = runtime.canonical_memo
+    norms = [normalize_phrase(n) for n in names]
+    todo = [n for n in dict.fromkeys(norms) if n and n not in memo]
+    if todo:
+        if len(memo) + len(todo) > MEMO_LIMIT:
+            memo.clear()
+        fuzzy = []
+        for norm in todo:
+            pairs = index.exact_skills(norm)
+            if pairs:
+                memo[norm] = index.skill_ids[pairs[0][0]]
+            else:
+                fuzzy.append(norm)
+        if fuzzy:
+            vecs = runtime.query_vectors(session, fuzzy)
+            scores, _ = index.skill_scores(vecs, fuzzy)
+            for i, norm in enumerate(fuzzy):
+                row = scores[i]
+                if row.shape[0] == 1:
+                    top, second = float(row[0]), 0.0
+                    arg = 0
+                else:
+                    two = np.argpartition(-row, 1)[:2]
+                    two = two[np.argsort(-row[two])]
+                    arg, top, second = int(two[0]), float(row[two[0]]), float(row[two[1]])
+                confident = top >= CANONICAL_MIN and top - second >= CANONICAL_MARGIN
+                memo[norm] = index.skill_ids[arg] if confident else None
+    return [memo.get(n) if n else None for n in norms]
+
+
+def labels_for(session: Session, skill_ids: Iterable[str]) -> dict[str, list[str]]:
+    """Every label (preferred first) of each known skill id: extra evidence for the matcher."""
+    runtime = runtime_for(session)
+    wanted = [s for s in dict.fromkeys(skill_ids) if s]
+    if runtime is not None:
+        index = runtime.index(session)
+        return {s: index.labels_of(index.skill_pos[s]) for s in wanted if s in index.skill_pos}
+    found = repo.skills_by_id(session, wanted)
+    return {s: [row.preferred_label, *row.alt_labels] for s, row in found.items()}
+
+
+# -- re-embedding ------------------------------------------------------------------------------
+
+
+@dataclass
+class ReembedSummary:
+    model: str
+    phrases: int
+    embedded: int
+    seconds: float
+
+
+def all_phrases(session: Session) -> list[str]:
+    """Every phrase the service embeds: taxonomy labels, and the skills and outcomes of demands,
+    graduates and courses."""
+    out: dict[str, None] = {}
+    for row in repo.all_labels(session):
+        out.setdefault(row[4], None)
+    for skills in (*repo.phrases_of_graduates(session), *repo.phrases_of_demands(session)):
+        for skill in skills or []:
+            out.setdefault(normalize_phrase(str(skill.get("name", ""))), None)
+    for skills, outcomes, title in repo.phrases_of_courses(session):
+        for skill in skills or []:
+            name = skill.get("name", "") if isinstance(skill, dict) else str(skill)
+            out.setdefault(normalize_phrase(name), None)
+        for outcome in outcomes or []:
+            out.setdefault(normalize_phrase(str(outcome)), None)
+        out.setdefault(normalize_phrase(title), None)
+    out.pop("", None)
+    return list(out)
+
+
+def reembed(
+    sessions: sessionmaker[Session], encoder: Encoder, *, progress: Progress | None = None
+) -> ReembedSummary:
+    """Embed every phrase for the configured encoder (only those not cached for it), then bump the
+    taxonomy counter so every process rebuilds its in-memory index with the new vectors."""
+    progress = progress or NullProgress()
+    began = time.perf_counter()
+    with sessions() as session:
+        phrases = all_phrases(session)
+
+    def on_missing(count: int) -> None:
+        progress.start("embedding phrases", count)
+
+    embedded = embedding.ensure_cached(
+        sessions, encoder, phrases, on_missing=on_missing, progress=progress.advance
+    )
+    with sessions() as session, session.begin():
+        changes.bump(session, changes.TAXONOMY)
+    return ReembedSummary(embedding.model_key(encoder), len(phrases), embedded, time.perf_counter() - began)
