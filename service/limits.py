@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import problem_body
@@ -9,8 +10,14 @@ from service.errors import problem_body
 BULK_SUFFIXES = ("/bulk",)
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(HTTPException):
+    """Raised from ``receive`` once a streamed (chunked) body passes the cap.
+
+    An HTTPException, so FastAPI's body parsing re-raises it (as 413) instead of turning it into 400.
+    """
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"The request body is over the limit of {limit} bytes.")
 
 
 class BodySizeLimit:
@@ -68,7 +75,7 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise BodyTooLarge
+                    raise BodyTooLarge(limit)
             return message
 
         async def tracking_send(message: Message) -> None:
