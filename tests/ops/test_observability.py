@@ -48,7 +48,8 @@ def test_readyz_503_when_encoder_not_loaded(client: TestClient, app: FastAPI) ->
 
 def test_readyz_503_when_database_unreachable(client: TestClient, app: FastAPI) -> None:
     healthy = app.state.engine
-    app.state.engine = make_engine("postgresql://nobody@127.0.0.1:1/none", connect_args={"connect_timeout": 2})
+    unreachable = "postgresql://nobody@127.0.0.1:1/none"
+    app.state.engine = make_engine(unreachable, connect_args={"connect_timeout": 2})
     try:
         r = client.get("/readyz")
         assert r.status_code == 503
@@ -121,9 +122,7 @@ def test_helpers_for_matching_code_show_up_in_metrics(client: TestClient) -> Non
     assert delta("talentmatch_phrase_cache_misses_total") == 2
 
 
-def test_metrics_of_several_processes_are_summed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_metrics_of_several_processes_are_summed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """With PROMETHEUS_MULTIPROC_DIR, a scrape reports what every process recorded there."""
     from prometheus_client import CollectorRegistry, Counter, values
 
