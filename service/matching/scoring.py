@@ -1,0 +1,294 @@
+"""Skill-by-skill scoring: pure numpy functions, no SQL and no HTTP.
+
+A demand is a list of ``k`` skills (text, importance weight, optional level 1..5, required flag); the
+other side (a graduate, a programme) is a set of phrases, each with an optional level. The pipeline:
+
+1. :func:`combined_similarity` -> ``(k, P)`` fused similarity of every demanded skill with every
+   phrase: ``max(cosine, gamma * lexical)``, where ``lexical`` is the TF-IDF channel of
+   :mod:`service.matching.lexical`. When the encoder is English-only, the cosine is trusted only as
+   far as both texts are non-CJK (``trust = min(latin share)``; the rest of the weight goes to the
+   lexical channel), because the English encoder finds any two Chinese strings alike.
+2. :func:`coverage` -> ``(k, P)`` calibrated probability that the phrase really covers the skill,
+   ``sigmoid(a * sim + b)`` fitted on O*NET (``models/calibration.json``); values under
+   ``calibration.floor`` are set to 0 ("no evidence"), which also lets ranking skip them.
+3. :func:`rank` -> for every candidate and demanded skill, the best evidence among its phrases
+   (a segmented max over a CSR layout); a phrase whose level is below the requested one is capped into
+   the partial band (:func:`level_caps`); the score is the importance-weighted mean of the best
+   coverages, multiplied by ``calibration.required_missing_factor`` for every required skill left
+   missing. An empty profile scores 0, an unrelated one a few per cent.
+4. :func:`explain` -> the ``SkillEvidence`` of one candidate: per demanded skill the matched phrase,
+   its similarity and coverage, and the status ``met`` (coverage >= ``met``), ``partial``
+   (>= ``partial``) or ``missing``; plus the names of missing required skills.
+
+:class:`service.matching.index.GraduateIndex` runs the same arithmetic over 100,000 graduates through
+an inverted layout; :func:`rank` is the plain CSR version for small candidate sets (``POST /v1/match``,
+programmes) and the reference the index is tested against.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from service.matching.calibration import Calibration
+from service.matching.lexical import LexicalModel, latin_share, similarity
+
+MAX_LEVEL = 5
+
+
+@dataclass(frozen=True)
+class DemandSkills:
+    """The demanded skills of one query, prepared once (vectors, lexical rows, weights)."""
+
+    names: list[str]
+    vecs: np.ndarray  # (k, dim) float32, unit rows
+    lex: sp.csr_matrix  # (k, N_FEATURES)
+    trust: np.ndarray  # (k,) latin share
+    weights: np.ndarray  # (k,) float32, importance
+    required: np.ndarray  # (k,) bool
+    levels: np.ndarray  # (k,) int8, 0 = any level
+
+    @property
+    def k(self) -> int:
+        return len(self.names)
+
+    @classmethod
+    def build(
+        cls,
+        names: Sequence[str],
+        vecs: np.ndarray,
+        lexical: LexicalModel,
+        weights: Sequence[float] | None = None,
+        required: Sequence[bool] | None = None,
+        levels: Sequence[int | None] | None = None,
+    ) -> DemandSkills:
+        k = len(names)
+        return cls(
+            names=list(names),
+            vecs=np.ascontiguousarray(vecs, dtype=np.float32).reshape(k, -1),
+            lex=lexical.transform(list(names)),
+            trust=latin_share(names),
+            weights=np.asarray(weights if weights is not None else [3.0] * k, dtype=np.float32),
+            required=np.asarray(required if required is not None else [False] * k, dtype=bool),
+            levels=encode_levels(levels if levels is not None else [None] * k),
+        )
+
+
+def encode_levels(levels: Sequence[int | None]) -> np.ndarray:
+    """Levels as int8 with 0 for "not stated"; values are clipped to 1..5."""
+    return np.asarray([0 if lv is None else min(max(int(lv), 1), MAX_LEVEL) for lv in levels], dtype=np.int8)
+
+
+def fuse(
+    cos: np.ndarray,
+    lex: np.ndarray,
+    gamma: float,
+    trust_rows: np.ndarray | None = None,
+    trust_cols: np.ndarray | None = None,
+) -> np.ndarray:
+    """``trust * max(cos, gamma * lex) + (1 - trust) * gamma * lex``, clipped to [0, 1], in place on ``cos``.
+
+    ``trust`` is ``min(trust_rows[i], trust_cols[j])``; omit both for a multilingual encoder (trust 1).
+    """
+    glex = lex if gamma == 1.0 else lex * np.float32(gamma)
+    out = np.maximum(cos, glex, out=cos)
+    if trust_rows is not None and trust_cols is not None:
+        low_rows = trust_rows < 1.0
+        low_cols = trust_cols < 1.0
+        if low_rows.any() or low_cols.any():
+            trust = np.minimum(trust_rows[:, None], trust_cols[None, :]).astype(np.float32)
+            out -= glex
+            out *= trust
+            out += glex
+    np.clip(out, 0.0, 1.0, out=out)
+    return out
+
+
+def combined_similarity(
+    demand_texts: Sequence[str],
+    demand_vecs: np.ndarray,
+    phrase_texts: Sequence[str],
+    phrase_vecs: np.ndarray,
+    *,
+    calibration: Calibration,
+    lexical: LexicalModel,
+    multilingual: bool = False,
+    phrase_lex: sp.csr_matrix | None = None,
+    demand_lex: sp.csr_matrix | None = None,
+) -> np.ndarray:
+    """(k, P) float32 fused similarity of demanded skills and phrases (see the module docstring).
+
+    Cost: one (k x dim) @ (dim x P) product and one sparse product; pass precomputed lexical rows
+    (``phrase_lex``/``demand_lex``) to skip re-analysing the texts.
+    """
+    k, p = len(demand_texts), len(phrase_texts)
+    if k == 0 or p == 0:
+        return np.zeros((k, p), dtype=np.float32)
+    cos = np.asarray(demand_vecs, dtype=np.float32) @ np.asarray(phrase_vecs, dtype=np.float32).T
+    d_lex = demand_lex if demand_lex is not None else lexical.transform(list(demand_texts))
+    p_lex = phrase_lex if phrase_lex is not None else lexical.transform(list(phrase_texts))
+    lex = similarity(d_lex, p_lex)
+    if multilingual:
+        return fuse(cos, lex, calibration.gamma)
+    return fuse(cos, lex, calibration.gamma, latin_share(demand_texts), latin_share(phrase_texts))
+
+
+def coverage(sim: np.ndarray, calibration: Calibration) -> np.ndarray:
+    """Calibrated coverage in [0, 1] of a similarity array (same shape); under the floor it is 0."""
+    return calibration.coverage(sim)
+
+
+def level_caps(calibration: Calibration) -> np.ndarray:
+    """(6, 6) float32 table ``cap[demand_level, phrase_level]``: the most coverage a phrase may give.
+
+    A level below the requested one counts as partial: the cap lies in the partial band, higher for a
+    smaller shortfall (``partial + (met - partial) * phrase_level / demand_level``, kept just under
+    ``met``). Level 0 ("not stated") on either side caps nothing.
+    """
+    caps = np.ones((MAX_LEVEL + 1, MAX_LEVEL + 1), dtype=np.float32)
+    lo, hi = calibration.partial, calibration.met
+    for want in range(1, MAX_LEVEL + 1):
+        for have in range(1, want):
+            caps[want, have] = min(lo + (hi - lo) * have / want, hi - 1e-3)
+    return caps
+
+
+def best_evidence(
+    cov_kp: np.ndarray,
+    demand_levels: np.ndarray,
+    cand_indptr: np.ndarray,
+    cand_phrase_idx: np.ndarray,
+    cand_levels: np.ndarray,
+    calibration: Calibration,
+) -> np.ndarray:
+    """(n, k) float32: per candidate and demanded skill, the best level-capped coverage (0 if none).
+
+    Cost: k gathers of E entries and k segmented maxima (``np.maximum.reduceat``); no loop over
+    candidates. Memory: O(E) per skill.
+    """
+    n = len(cand_indptr) - 1
+    k = cov_kp.shape[0]
+    best = np.zeros((n, k), dtype=np.float32)
+    if n == 0 or k == 0 or len(cand_phrase_idx) == 0:
+        return best
+    caps = level_caps(calibration)
+    starts = np.asarray(cand_indptr[:-1], dtype=np.int64)
+    lengths = np.diff(cand_indptr)
+    nonempty = lengths > 0
+    ne_starts = starts[nonempty]
+    cand_levels = np.asarray(cand_levels, dtype=np.intp)
+    for j in range(k):
+        vals = cov_kp[j, cand_phrase_idx]
+        if demand_levels[j] > 0:
+            np.minimum(vals, caps[demand_levels[j]][cand_levels], out=vals)
+        best[nonempty, j] = np.maximum.reduceat(vals, ne_starts)
+    return best
+
+
+def aggregate(
+    best: np.ndarray, weights: np.ndarray, required: np.ndarray, calibration: Calibration
+) -> np.ndarray:
+    """(n,) scores: importance-weighted mean of ``best`` (n, k), times the missing-required penalty."""
+    w = np.asarray(weights, dtype=np.float32)
+    total = float(w.sum())
+    if best.shape[0] == 0 or total <= 0:
+        return np.zeros(best.shape[0], dtype=np.float32)
+    scores = best @ (w / total)
+    req = np.flatnonzero(required)
+    if req.size:
+        missing = (best[:, req] < calibration.partial).sum(axis=1)
+        scores *= np.power(np.float32(calibration.required_missing_factor), missing).astype(np.float32)
+    return scores.astype(np.float32, copy=False)
+
+
+def top_k(scores: np.ndarray, k: int, min_score: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and scores of the ``k`` best, by descending score then index. Cost O(n)."""
+    n = scores.shape[0]
+    if n == 0 or k <= 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    part = np.argpartition(-scores, k - 1)[:k] if k < n else np.arange(n)
+    order = np.lexsort((part, -scores[part]))[:k]
+    idx = part[order]
+    out = scores[idx]
+    if min_score is not None:
+        keep = out >= min_score
+        idx, out = idx[keep], out[keep]
+    return idx.astype(np.int64), out
+
+
+def rank(
+    coverage_kp: np.ndarray,
+    weights: np.ndarray,
+    required: np.ndarray,
+    demand_levels: np.ndarray,
+    cand_indptr: np.ndarray,
+    cand_phrase_idx: np.ndarray,
+    cand_levels: np.ndarray,
+    top_k_: int,
+    calibration: Calibration,
+    min_score: float | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Best evidence per demanded skill for every candidate, weighted; returns (indices, scores).
+
+    Candidates are a CSR layout: candidate ``i`` owns phrases ``cand_phrase_idx[cand_indptr[i]:
+    cand_indptr[i+1]]`` (columns of ``coverage_kp``) with levels ``cand_levels`` (0 = not stated).
+    Cost: the (k x P) coverage matrix is computed once by the caller; then k gathers and segmented
+    maxima over the E entries. Memory grows with distinct phrases and entries, not with k x E.
+    """
+    best = best_evidence(coverage_kp, demand_levels, cand_indptr, cand_phrase_idx, cand_levels, calibration)
+    scores = aggregate(best, weights, required, calibration)
+    return top_k(scores, top_k_, min_score)
+
+
+def explain(
+    demand_names: Sequence[str],
+    sim_kp: np.ndarray,
+    coverage_kp: np.ndarray,
+    phrase_texts: Sequence[str],
+    phrase_idx: np.ndarray,
+    phrase_levels: np.ndarray,
+    demand_levels: np.ndarray,
+    required: np.ndarray,
+    calibration: Calibration,
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The ``SkillEvidence`` of one candidate and the names of its missing required skills.
+
+    ``phrase_idx``/``phrase_levels`` are the candidate's phrases (columns of ``sim_kp``/``coverage_kp``),
+    ``phrase_texts`` holds the text of every column. ``matched`` is null when the skill is missing.
+    """
+    caps = level_caps(calibration)
+    evidence: list[dict[str, Any]] = []
+    missing_required: list[str] = []
+    idx = np.asarray(phrase_idx, dtype=np.int64)
+    lv = np.asarray(phrase_levels, dtype=np.intp)
+    for j, name in enumerate(demand_names):
+        if idx.size:
+            cov = coverage_kp[j, idx]
+            if demand_levels[j] > 0:
+                cov = np.minimum(cov, caps[demand_levels[j]][lv])
+            sims = sim_kp[j, idx]
+            # best by coverage; among equal coverage (e.g. all 0) the most similar phrase
+            best = int(np.lexsort((-sims, -cov))[0])
+            value, sim = float(cov[best]), float(sims[best])
+            text: str | None = phrase_texts[int(idx[best])]
+        else:
+            value, sim, text = 0.0, 0.0, None
+        status = calibration.status(value)
+        if status == "missing":
+            text = None
+            if required[j]:
+                missing_required.append(name)
+        evidence.append(
+            {
+                "demand_skill": name,
+                "matched": text,
+                "similarity": round(sim, 4),
+                "coverage": round(value, 4),
+                "status": status,
+            }
+        )
+    return evidence, missing_required
