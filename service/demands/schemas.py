@@ -4,7 +4,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from service.schemas import (
     LongText,
@@ -32,7 +32,14 @@ class DemandCreate(StrictModel):
     industry: ShortText | None = None
     headcount: Headcount
     deadline: date | None = None
-    skills: DemandSkills
+    # Optional when a description is given: the skills are then inferred from it (marked inferred).
+    skills: DemandSkills | None = None
+
+    @model_validator(mode="after")
+    def _skills_or_description(self) -> DemandCreate:
+        if self.skills is None and not (self.description and self.description.strip()):
+            raise ValueError("give `skills`, or a `description` to infer them from")
+        return self
 
 
 class DemandUpdate(StrictModel):

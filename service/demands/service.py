@@ -13,6 +13,7 @@ from service.errors import NotFound
 from service.orm import Demand, Organization
 from service.schemas import SkillRequirement
 from service.taxonomy.canonical import canonical_ids
+from service.taxonomy.service import inferred_skill_rows
 
 
 def skill_rows(
@@ -32,7 +33,11 @@ def create(session: Session, org: Organization, data: DemandCreate) -> Demand:
         headcount=data.headcount,
         deadline=data.deadline,
         status="open",
-        skills=skill_rows(session, data.skills),
+        skills=(
+            skill_rows(session, data.skills)
+            if data.skills is not None
+            else inferred_skill_rows(session, data.description or "")
+        ),
         version=1,
     )
     repo.add(session, demand)

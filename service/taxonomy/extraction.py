@@ -1,7 +1,8 @@
 """Text side of skill extraction: sentences, boilerplate, candidate phrases. Pure Python, no SQL.
 
-A job or course description is split into sentences (line breaks, bullets, sentence punctuation in
-English and Chinese; "Node.js", "e.g." and "3.5" are not sentence ends). Sentences that are
+A job or course description is split into sentences (blank lines, bullets, headings, sentence
+punctuation in English and Chinese; a hard-wrapped paragraph is joined first; "Node.js", "e.g." and
+"3.5" are not sentence ends). Sentences that are
 boilerplate are dropped before any matching:
 
 - a sentence that reads like an equal-opportunity statement, a company blurb, benefits, pay or an
@@ -101,11 +102,38 @@ class Sentence:
     boilerplate: bool
 
 
+def _lines(text: str) -> list[str]:
+    """Logical lines: a hard-wrapped paragraph is joined back into one line; a blank line, a bullet,
+    a heading or a line that ends a sentence (or a colon) ends it."""
+    out: list[str] = []
+    open_line = False
+    for raw in re.split(r"\r\n|\r|\n", text):
+        line = raw.strip()
+        if not line:
+            open_line = False
+            continue
+        starts_new = (
+            not open_line
+            or _BULLET.match(raw) is not None
+            or _HEADING_BOILERPLATE.match(line) is not None
+            or _HEADING_CONTENT.match(line) is not None
+        )
+        if starts_new:
+            out.append(line)
+        else:
+            joiner = "" if _IS_CJK.match(out[-1][-1:]) and _IS_CJK.match(line[:1]) else " "
+            out[-1] = f"{out[-1]}{joiner}{line}"
+        last = out[-1]
+        heading = _HEADING_BOILERPLATE.match(last) or _HEADING_CONTENT.match(last)
+        open_line = not (heading or last.endswith((".", "!", "?", "。", "！", "？", ";", "；", ":", "：")))
+    return out
+
+
 def split_sentences(text: str) -> list[Sentence]:
     """The description's sentences in order, each flagged when it is boilerplate."""
     out: list[Sentence] = []
     in_boilerplate_section = False
-    for raw_line in re.split(r"\r\n|\r|\n", text):
+    for raw_line in _lines(text):
         line = _BULLET.sub("", raw_line).strip()
         if not line:
             continue

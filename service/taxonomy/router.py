@@ -97,9 +97,13 @@ def _encode_cursor(skill_id: str) -> str:
 
 def _decode_cursor(cursor: str) -> str:
     try:
-        return base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()).decode()
+        padded = (cursor + "=" * (-len(cursor) % 4)).encode()
+        value = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise Unprocessable("The cursor is not valid.") from exc
+    if not value:
+        raise Unprocessable("The cursor is not valid.")
+    return value
 
 
 @router.get(

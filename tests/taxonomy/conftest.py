@@ -1,0 +1,41 @@
+"""Taxonomy fixtures: the ESCO sample (real rows of the official export) imported into the test app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from service.taxonomy import service as taxonomy_service
+from service.taxonomy.importers import ParsedTaxonomy, parse_esco, parse_onet
+from tests.builders import Org, make_org
+
+DATA = Path(__file__).parent / "data"
+ESCO_SAMPLE = DATA / "esco_sample"
+
+
+def import_into(app: FastAPI, parsed: ParsedTaxonomy) -> taxonomy_service.ImportSummary:
+    """Import through the service, with the app's own encoder and sessions (the app must be started)."""
+    return taxonomy_service.import_taxonomy(app.state.write_sessions, app.state.encoder, parsed)
+
+
+def import_esco(app: FastAPI, folder: Path = ESCO_SAMPLE, version: str = "v1.1.1") -> None:
+    import_into(app, parse_esco(folder, version=version))
+
+
+def import_onet(app: FastAPI, folder: Path) -> None:
+    import_into(app, parse_onet(folder))
+
+
+@pytest.fixture
+def esco(client: TestClient, app: FastAPI) -> TestClient:
+    """The client, with the ESCO sample (514 skills, 3,861 labels) imported."""
+    import_esco(app)
+    return client
+
+
+@pytest.fixture
+def member(client: TestClient) -> Org:
+    return make_org(client, "enterprise", "Hefei Precision Parts")
