@@ -278,6 +278,22 @@ EXPECTATIONS: dict[tuple[str, str], list[Case]] = {
         headers=if_match("order"),
         expect={"enterprise-a": 409},  # a party, but accepting is the school's action
     ),
+    # gap analysis: stored programmes and demands by their read rules; the stateless call for anyone
+    ("GET", "/v1/programs/{program_id}/gaps"): [
+        Case(MEMBERS, 200, owners=A_SCHOOL, shared=True, query=lambda w: {"region": "Hefei"}),
+        Case(MEMBERS, 200, owners=A_ENT, query=lambda w: {"demand_id": w.ids["closed_demand"]}),
+    ],
+    ("POST", "/v1/gap-analysis"): api(
+        ALL,
+        200,
+        json=lambda w: {
+            "curriculum": {"courses": [{"title": "CNC machining practice"}]},
+            "demand": {"skills": [{"name": "CNC machining"}]},
+        },
+    ),
+    # insights: aggregates only, any member (the government included)
+    ("GET", "/v1/insights/skills"): api(ALL, 200),
+    ("GET", "/v1/insights/members"): api(ALL, 200),
     # pages (cookie sign-in); the same role rules, a 404 page for what is not the caller's
     ("GET", "/ui/static/{path}"): api(PUBLIC, 200),
     ("GET", "/ui/sign-in"): page(PUBLIC, 200, expect={t: 303 for t in TENANTS}),

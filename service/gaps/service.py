@@ -1,0 +1,257 @@
+"""Curriculum gap analysis: which demanded skills a programme's curriculum does not teach.
+
+Public entry points:
+
+- :func:`program_gaps` (``service.gaps.service.program_gaps``) - the report for a stored programme
+  against stored demands; other domains (training orders) call it to fill curriculum additions.
+- :func:`analyse_curriculum` - the same computation on plain dicts (the stateless call, the benchmark).
+
+Similarity and calibrated coverage come from the matching engine (same encoder, phrase cache, lexical
+channel and calibration as ranking); the report logic is the pure :mod:`service.gaps.analysis`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from service.curricula import service as curricula_service
+from service.demands import repository as demands_repo
+from service.errors import NotFound, Unprocessable
+from service.gaps import analysis
+from service.gaps.schemas import GapAnalysisRequest, ScopeKind
+from service.matching import scoring
+from service.matching.calibration import Calibration, load_calibration
+from service.matching.encoder import Encoder, normalize_phrase
+from service.matching.lexical import LexicalModel
+from service.matching.lexical import default_model as lexical_model
+from service.orm import Demand, Organization, Program
+
+Embed = Callable[[list[str]], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Scorer:
+    """The matching engine's similarity and calibrated coverage, bound to one encoder and embedder."""
+
+    embed: Embed
+    calibration: Calibration
+    lexical: LexicalModel
+    multilingual: bool
+    model: str
+
+    @classmethod
+    def for_encoder(cls, encoder: Encoder, embed: Embed) -> Scorer:
+        return cls(
+            embed=embed,
+            calibration=load_calibration(encoder.name),
+            lexical=lexical_model(),
+            multilingual=bool(getattr(encoder, "multilingual", False)),
+            model=f"{encoder.name} {encoder.version}",
+        )
+
+    @property
+    def thresholds(self) -> analysis.Thresholds:
+        """The calibrated MET / PARTIAL cut-offs (``models/calibration.json``)."""
+        return analysis.Thresholds(met=self.calibration.met, partial=self.calibration.partial)
+
+    def pair_scores(self, left: list[str], right: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(combined similarity, calibrated coverage) of every left phrase against every right one."""
+        if not left or not right:
+            empty = np.zeros((len(left), len(right)), dtype=np.float32)
+            return empty, empty
+        sim = scoring.combined_similarity(
+            left,
+            self.embed(left),
+            right,
+            self.embed(right),
+            calibration=self.calibration,
+            lexical=self.lexical,
+            multilingual=self.multilingual,
+        )
+        return sim, scoring.coverage(sim, self.calibration)
+
+
+def group_lines(
+    scorer: Scorer, occurrences: Sequence[analysis.SkillOccurrence], *, group: bool
+) -> list[analysis.SkillLine]:
+    """Report lines of the demanded skills; ``group`` folds paraphrases together (aggregate scopes)."""
+    if not group:
+        return analysis.group_skills(occurrences)
+    phrases, _ = analysis.distinct_phrases(occurrences)
+
+    def block(start: int, stop: int) -> np.ndarray:
+        return scorer.pair_scores(phrases[start:stop], phrases)[1]
+
+    labels = analysis.cluster_phrases(len(phrases), block, scorer.thresholds.met)
+    return analysis.group_skills(occurrences, labels)
+
+
+def occurrences_of(demands: Sequence[dict[str, Any]]) -> list[analysis.SkillOccurrence]:
+    """Skill occurrences from demands given as dicts with ``id``, ``headcount`` and ``skills``."""
+    out = []
+    for index, d in enumerate(demands):
+        for s in d.get("skills") or []:
+            out.append(
+                analysis.SkillOccurrence(
+                    name=str(s["name"]),
+                    importance=int(s.get("importance") or 3),
+                    headcount=int(d.get("headcount") or 1),
+                    demand_id=d.get("id"),
+                    required=bool(s.get("required", False)),
+                    demand_key=str(d.get("id") or f"#{index}"),
+                )
+            )
+    return out
+
+
+def analyse_curriculum(
+    *,
+    scorer: Scorer,
+    courses: Sequence[dict[str, Any]],
+    demands: Sequence[dict[str, Any]],
+    group: bool,
+    program_id: str | None,
+    scope: dict[str, Any],
+) -> dict[str, Any]:
+    """The gap report of a curriculum (courses as dicts) against demands (dicts); see the module doc.
+
+    Cost: one embedding call per distinct phrase not yet cached, and one (demanded phrases x curriculum
+    items) similarity matrix (plus phrases x phrases when grouping).
+    """
+    occurrences = occurrences_of(demands)
+    lines = group_lines(scorer, occurrences, group=group)
+    items = analysis.curriculum_evidence(courses)
+    phrases = list(dict.fromkeys(p for line in lines for p in line.phrases))
+    row = {normalize_phrase(p): i for i, p in enumerate(phrases)}
+    sim, cov = scorer.pair_scores(phrases, [e.text for e in items])
+    assessments = analysis.assess(lines, items, cov, sim, row, scorer.thresholds)
+    return analysis.build_report(program_id, scope, assessments, scorer.model)
+
+
+def scorer_for(session: Session, encoder: Encoder) -> Scorer:
+    """A scorer that embeds through the matching engine's database phrase cache."""
+    try:
+        from service.matching.service import embed_texts
+    except ImportError:  # the phrase cache is not there yet: embed directly
+        return Scorer.for_encoder(encoder, encoder.encode)
+
+    def embed(texts: list[str]) -> np.ndarray:
+        return embed_texts(session, encoder, texts)
+
+    return Scorer.for_encoder(encoder, embed)
+
+
+def model_name(encoder: Encoder) -> str:
+    return f"{encoder.name} {encoder.version}"
+
+
+def _demand_dict(d: Demand) -> dict[str, Any]:
+    return {"id": d.id, "headcount": d.headcount, "skills": list(d.skills or [])}
+
+
+def program_gaps(
+    session: Session,
+    encoder: Encoder,
+    program: Program,
+    demands: Sequence[Demand],
+    *,
+    scope: dict[str, Any] | None = None,
+    group: bool | None = None,
+) -> dict[str, Any]:
+    """Gap report of ``program``'s curriculum against ``demands``.
+
+    Signature: ``program_gaps(session, encoder, program, demands, *, scope=None, group=None) -> dict``.
+
+    - ``session``: the request's session (only reads, plus the phrase cache's inserts; never commits);
+    - ``encoder``: the app's encoder (``request.app.state.encoder``);
+    - ``program``: a :class:`~service.orm.Program` (its courses are read);
+    - ``demands``: :class:`~service.orm.Demand` rows in scope (headcount x importance weights);
+    - ``scope``: the report's ``scope`` object (default: a "demand" scope for one demand, else a
+      "filter" scope without filters);
+    - ``group``: fold paraphrased skills across demands into one line (default: when more than one
+      demand is in scope).
+
+    Returns the contract's report as a dict: ``{"program_id", "scope", "coverage", "summary",
+    "model", "skills": [{"skill", "aliases", "weight", "headcount", "importance", "required",
+    "demand_ids", "coverage", "status", "evidence", "nearest_course"}]}``, worst weighted gaps first.
+    The lines with ``status == "gap"`` are what a curriculum should add. A programme with no courses
+    gets every demanded skill as a gap (coverage 0); no demands give no lines and coverage 0.
+    """
+    if scope is None:
+        kind = ScopeKind.demand if len(demands) == 1 else ScopeKind.filter
+        scope = {
+            "kind": kind.value,
+            "demand_id": demands[0].id if kind == ScopeKind.demand else None,
+            "region": None,
+            "industry": None,
+        }
+    scope = {**scope, "demands": len(demands), "headcount": sum(d.headcount for d in demands)}
+    courses = [curricula_service.course_view(c) for c in program.courses]
+    return analyse_curriculum(
+        scorer=scorer_for(session, encoder),
+        courses=courses,
+        demands=[_demand_dict(d) for d in demands],
+        group=len(demands) > 1 if group is None else group,
+        program_id=program.id,
+        scope=scope,
+    )
+
+
+def stored_report(
+    session: Session,
+    encoder: Encoder,
+    org: Organization,
+    program: Program,
+    *,
+    demand_id: str | None,
+    region: str | None,
+    industry: str | None,
+) -> dict[str, Any]:
+    """The report for ``GET /v1/programs/{id}/gaps``: one demand the caller may read, or every open
+    demand passing the region / industry filters (exactly one of the two must be given)."""
+    if demand_id and (region or industry):
+        raise Unprocessable("Give either demand_id or region/industry filters, not both.")
+    if not demand_id and not (region or industry):
+        raise Unprocessable(
+            "Give a scope: demand_id=<one demand>, or region= and/or industry= for the open demands there."
+        )
+    if demand_id:
+        demand = demands_repo.get_visible(session, demand_id, org.id)
+        if demand is None:
+            raise NotFound(f"No demand {demand_id}.")
+        scope = {"kind": ScopeKind.demand.value, "demand_id": demand.id, "region": None, "industry": None}
+        return program_gaps(session, encoder, program, [demand], scope=scope, group=False)
+    demands = demands_repo.open_demands(session, region=region, industry=industry)
+    scope = {"kind": ScopeKind.filter.value, "demand_id": None, "region": region, "industry": industry}
+    return program_gaps(session, encoder, program, demands, scope=scope, group=True)
+
+
+def stateless_report(session: Session, encoder: Encoder, body: GapAnalysisRequest) -> dict[str, Any]:
+    """The report for ``POST /v1/gap-analysis``: a curriculum and one demand given in the request."""
+    courses = [c.model_dump() for c in body.curriculum.courses]
+    demand = {
+        "id": None,
+        "headcount": body.demand.headcount,
+        "skills": [s.model_dump() for s in body.demand.skills],
+    }
+    scope = {
+        "kind": ScopeKind.request.value,
+        "demand_id": None,
+        "region": None,
+        "industry": None,
+        "demands": 1,
+        "headcount": body.demand.headcount,
+    }
+    return analyse_curriculum(
+        scorer=scorer_for(session, encoder),
+        courses=courses,
+        demands=[demand],
+        group=False,
+        program_id=None,
+        scope=scope,
+    )

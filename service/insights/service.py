@@ -1,0 +1,233 @@
+"""Consortium insights: supply versus demand per skill, and each member's contribution.
+
+Only aggregates leave this module. Graduate counts between 1 and ``insights_min_group - 1`` are
+suppressed (shown as null), because a count that small narrows down who the graduates are; a shortage
+computed from a suppressed count is suppressed with it, and sorting never uses a suppressed value.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sqlalchemy.orm import Session
+
+from service.demands import repository as demands_repo
+from service.errors import Unprocessable
+from service.gaps import service as gaps_service
+from service.gaps.analysis import SkillLine
+from service.insights import repository as repo
+from service.insights.schemas import MemberInsight, MemberSort, SkillInsight, SkillSort
+from service.matching.encoder import Encoder, normalize_phrase
+
+SCHOOL = "school"
+
+
+def encode_offset(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode().rstrip("=")
+
+
+def decode_offset(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()).decode()
+        prefix, _, value = raw.partition(":")
+        offset = int(value)
+        if prefix != "o" or offset < 0:
+            raise ValueError(raw)
+        return offset
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise Unprocessable("The cursor is not valid.") from exc
+
+
+def page(items: Sequence[Any], limit: int, cursor: str | None) -> tuple[list[Any], str | None]:
+    """One page of an already sorted list, with an opaque offset cursor for the next one."""
+    start = decode_offset(cursor)
+    chunk = list(items[start : start + limit])
+    more = start + limit < len(items)
+    return chunk, encode_offset(start + limit) if more else None
+
+
+def member_rows(session: Session) -> list[MemberInsight]:
+    """Every organisation's contribution, from demands, training orders and graduates."""
+    demands = repo.demand_counts(session)
+    orders = repo.orders(session)
+    accepted_ids = repo.accepted_order_ids(session)
+    delivered = repo.delivered_counts(session)
+    placed = repo.placed_counts(session)
+
+    stats: dict[str, dict[str, int]] = {}
+
+    def bump(org_id: str, **counts: int) -> None:
+        row = stats.setdefault(org_id, {})
+        for key, value in counts.items():
+            row[key] = row.get(key, 0) + value
+
+    for order_id, enterprise_id, school_id, headcount, status in orders:
+        was_accepted = order_id in accepted_ids or status in ("accepted", "in_training", "delivered")
+        n_delivered = delivered.get(order_id, 0)
+        common = {
+            "orders_accepted": int(was_accepted),
+            "orders_delivered": int(status == "delivered"),
+            "orders_cancelled": int(status == "cancelled"),
+            "orders_rejected": int(status == "rejected"),
+            "ordered_headcount": headcount,
+            "delivered_headcount": n_delivered,
+        }
+        bump(enterprise_id, orders_placed=1, received_graduates=n_delivered, **common)
+        if school_id != enterprise_id:
+            bump(school_id, orders_received=1, **common)
+
+    rows: list[MemberInsight] = []
+    for org in repo.organizations(session):
+        s = stats.get(org.id, {})
+        posted, n_open, open_headcount = demands.get(org.id, (0, 0, 0))
+        ordered = s.get("ordered_headcount", 0)
+        delivered_hc = s.get("delivered_headcount", 0)
+        graduates_placed = placed.get(org.id, 0) if org.kind == SCHOOL else s.get("received_graduates", 0)
+        rows.append(
+            MemberInsight(
+                organization_id=org.id,
+                name=org.name,
+                kind=org.kind,
+                region=org.region,
+                industry=org.industry,
+                demands_posted=posted,
+                open_demands=n_open,
+                open_headcount=open_headcount,
+                orders_placed=s.get("orders_placed", 0),
+                orders_received=s.get("orders_received", 0),
+                orders_accepted=s.get("orders_accepted", 0),
+                orders_delivered=s.get("orders_delivered", 0),
+                orders_cancelled=s.get("orders_cancelled", 0),
+                orders_rejected=s.get("orders_rejected", 0),
+                ordered_headcount=ordered,
+                delivered_headcount=delivered_hc,
+                graduates_placed=graduates_placed,
+                fulfilment_rate=round(delivered_hc / ordered, 4) if ordered else None,
+            )
+        )
+    return rows
+
+
+def sort_members(rows: list[MemberInsight], sort: MemberSort) -> list[MemberInsight]:
+    if sort == MemberSort.name:
+        return sorted(rows, key=lambda r: (r.name.casefold(), r.organization_id))
+    if sort == MemberSort.fulfilment_rate:
+        return sorted(
+            rows,
+            key=lambda r: (r.fulfilment_rate is None, -(r.fulfilment_rate or 0.0), r.name, r.organization_id),
+        )
+    field = sort.value
+    return sorted(rows, key=lambda r: (-getattr(r, field), r.name.casefold(), r.organization_id))
+
+
+# --- supply versus demand per skill -----------------------------------------------------------------
+
+GRADUATE_BLOCK = 4096
+
+
+def graduate_holdings(
+    scorer: gaps_service.Scorer,
+    lines: Sequence[SkillLine],
+    skill_lists: Iterable[list[Any]],
+    met: float,
+) -> np.ndarray:
+    """How many graduates hold each line's skill: some skill of theirs has calibrated coverage of at
+    least ``met`` against some wording of the line.
+
+    Vectorised: the distinct graduate phrases are scored against all the lines' wordings in blocks of
+    ``GRADUATE_BLOCK`` (memory: wordings x block floats), then one sparse product of the
+    (graduates x phrases) incidence matrix with the (phrases x lines) "holds" matrix counts graduates.
+    """
+    phrase_index: dict[str, int] = {}
+    phrases: list[str] = []
+    rows: list[int] = []
+    cols: list[int] = []
+    n_graduates = 0
+    for skills in skill_lists:
+        for s in skills:
+            name = str(s.get("name") if isinstance(s, dict) else s).strip()
+            if not name:
+                continue
+            key = normalize_phrase(name)
+            col = phrase_index.get(key)
+            if col is None:
+                col = phrase_index[key] = len(phrases)
+                phrases.append(name)
+            rows.append(n_graduates)
+            cols.append(col)
+        n_graduates += 1
+    if not lines or not phrases:
+        return np.zeros(len(lines), dtype=np.int64)
+    wordings = list(dict.fromkeys(p for line in lines for p in line.phrases))
+    wording_row = {normalize_phrase(p): i for i, p in enumerate(wordings)}
+    line_rows = [[wording_row[normalize_phrase(p)] for p in line.phrases] for line in lines]
+    holds = np.zeros((len(phrases), len(lines)), dtype=bool)
+    for start in range(0, len(phrases), GRADUATE_BLOCK):
+        chunk = phrases[start : start + GRADUATE_BLOCK]
+        _, cov = scorer.pair_scores(wordings, chunk)
+        ok = cov >= met  # (wordings, chunk)
+        for j, idx in enumerate(line_rows):
+            holds[start : start + len(chunk), j] = ok[idx].any(axis=0)
+    incidence = sp.csr_matrix(
+        (np.ones(len(rows), dtype=np.int32), (rows, cols)), shape=(n_graduates, len(phrases))
+    )
+    held = incidence @ sp.csr_matrix(holds.astype(np.int32))  # (graduates, lines): matching phrases
+    return np.asarray((held > 0).sum(axis=0)).ravel().astype(np.int64)
+
+
+def skill_rows(
+    session: Session, encoder: Encoder, *, region: str | None, industry: str | None, min_group: int
+) -> list[SkillInsight]:
+    """Per grouped demanded skill of the open demands in scope: demand, supply and shortage.
+
+    Supply is every graduate of the consortium not yet placed (the region's demands draw on the whole
+    consortium's schools); counts from 1 to ``min_group - 1`` are suppressed.
+    """
+    scorer = gaps_service.scorer_for(session, encoder)
+    demands = demands_repo.open_demands(session, region=region, industry=industry)
+    occurrences = gaps_service.occurrences_of(
+        [{"id": d.id, "headcount": d.headcount, "skills": d.skills} for d in demands]
+    )
+    lines = gaps_service.group_lines(scorer, occurrences, group=True)
+    counts = graduate_holdings(scorer, lines, repo.unplaced_graduate_skills(session), scorer.thresholds.met)
+    rows = []
+    for line, n in zip(lines, counts, strict=True):
+        suppressed = 0 < int(n) < min_group
+        graduates = None if suppressed else int(n)
+        rows.append(
+            SkillInsight(
+                skill=line.label,
+                aliases=line.aliases,
+                demands=len(line.demand_ids),
+                demanded_headcount=line.headcount,
+                weight=line.weight,
+                graduates=graduates,
+                graduates_suppressed=suppressed,
+                shortage=None if graduates is None else line.headcount - graduates,
+            )
+        )
+    return rows
+
+
+def sort_skills(rows: list[SkillInsight], sort: SkillSort, min_group: int) -> list[SkillInsight]:
+    """Sort by a published figure only. For a suppressed count the shortage key is the most it could
+    be (headcount - 1), so the order never depends on the hidden number."""
+
+    def shortage_key(r: SkillInsight) -> int:
+        return r.shortage if r.shortage is not None else r.demanded_headcount - 1
+
+    def key(r: SkillInsight) -> tuple[float, float, str]:
+        if sort == SkillSort.shortage:
+            return (-shortage_key(r), -r.weight, r.skill.casefold())
+        if sort == SkillSort.weight:
+            return (-r.weight, -r.demanded_headcount, r.skill.casefold())
+        return (-r.demanded_headcount, -r.weight, r.skill.casefold())
+
+    return sorted(rows, key=key)
