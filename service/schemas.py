@@ -2,23 +2,67 @@
 
 from __future__ import annotations
 
+import types
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# "Has a character that is not blank", in terms both the OpenAPI pattern (ECMA regex) and the validator
+# agree on: trimmed values (strip_whitespace) must not end up empty, and ECMA's and Rust's "\s" differ.
+NOT_BLANK = r"[^\s\x1c-\x1f\x85\ufeff]"
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NOT_BLANK)
+]
 ShortText = Annotated[str, StringConstraints(max_length=200)]
 LongText = Annotated[str, StringConstraints(max_length=20_000)]
-SkillName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Outcome = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000)]
+SkillName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NOT_BLANK)
+]
+Outcome = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000, pattern=NOT_BLANK)
+]
 Level = Annotated[int, Field(ge=1, le=5)]
 
 
+def _scalar_kind(annotation: Any) -> type | None:
+    """bool, int or float when a field is that JSON scalar (optionally nullable); else None."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _scalar_kind(get_args(annotation)[0])
+    if origin is Union or origin is types.UnionType:
+        kinds = {_scalar_kind(a) for a in get_args(annotation) if a is not type(None)}
+        return kinds.pop() if len(kinds) == 1 else None
+    return annotation if annotation in (bool, int, float) else None
+
+
+def _json_type_ok(kind: type, value: Any) -> bool:
+    if value is None or kind is bool:
+        return value is None or isinstance(value, bool)
+    if isinstance(value, bool):
+        return False
+    if kind is int:
+        return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    return isinstance(value, int | float)
+
+
 class StrictModel(BaseModel):
-    """Request bodies: unknown fields are rejected (422), never silently bound."""
+    """Request bodies: unknown fields are rejected (422), never silently bound; so are JSON values of
+    the wrong type for numbers and booleans (``"hours": false``, ``"required": 1``, ``"level": "3"``),
+    which pydantic would otherwise coerce."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_scalar_coercion(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        kind = _scalar_kind(field.annotation) if field is not None else None
+        if kind is not None and not _json_type_ok(kind, value):
+            names = {bool: "a boolean", int: "an integer", float: "a number"}
+            raise PydanticCustomError("type_strict", "Input should be {expected}", {"expected": names[kind]})
+        return value
 
 
 class ReadModel(BaseModel):

@@ -5,10 +5,14 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
-from service.schemas import ReadModel, SkillClaim, SkillClaimRead, StrictModel
+from service.schemas import NOT_BLANK, ReadModel, SkillClaim, SkillClaimRead, StrictModel
 
-ExternalRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Certificate = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ExternalRef = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NOT_BLANK)
+]
+Certificate = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NOT_BLANK)
+]
 GraduateSkills = Annotated[list[SkillClaim], Field(max_length=200)]
 Certificates = Annotated[list[Certificate], Field(max_length=50)]
 Year = Annotated[int, Field(ge=1950, le=2100)]

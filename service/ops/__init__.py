@@ -1,4 +1,5 @@
-"""Operations: logging, metrics, rate limiting, deadlines, retention, the documented error responses.
+"""Operations: logging, metrics, rate limiting, deadlines, retention, strict query strings, the
+documented error responses.
 
 ``install(app, settings)`` wires them into an app built by ``create_app``; middleware order, outermost
 first: request context (request id, access log, metrics, last-resort 500) -> rate limit -> body cap.
@@ -9,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from service.ops import metrics
@@ -18,6 +19,7 @@ from service.ops.middleware import RequestContext
 from service.ops.openapi import install_problem_responses
 from service.ops.ratelimit import RateLimit, close_store, open_store
 from service.ops.retention import RetentionJob
+from service.ops.strict_query import reject_unknown_query
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,8 @@ def install(app: FastAPI, settings: Settings) -> None:
     """Add the operations middleware, ``/metrics``, start-up/shutdown hooks and problem responses."""
     app.add_middleware(RateLimit, fastapi_app=app, limit_per_minute=settings.rate_limit_per_minute)
     app.add_middleware(RequestContext, fastapi_app=app)
+    # Before any router is included: included routes copy the app's dependencies when included.
+    app.router.dependencies.append(Depends(reject_unknown_query))
     app.include_router(router)
     app.state.startup_hooks.insert(0, _start)
     app.state.shutdown_hooks.append(_stop)

@@ -6,6 +6,7 @@
 - One access-log line per request (logger ``service.access``): method, route *template* (never the raw
   path or query string, which may carry identifiers), status, duration, the caller's organisation id.
 - Metrics are labelled by route template; paths that match no route count as ``<unmatched>``.
+- A 405 lists in ``Allow`` every method the path supports (the router names only one route's).
 - An exception no handler took is logged (with the request id) and answered with a problem+json 500
   here, inside the request's context, rather than by Starlette's outer error middleware.
 """
@@ -63,6 +64,18 @@ class RouteTemplates:
         self._routes: list[tuple[str, frozenset[str], Any]] | None = None
         self._cache: dict[tuple[str, str], str] = {}
 
+    def allowed_methods(self, path: str) -> list[str]:
+        """The methods of the path template ``path`` resolves to (for ``Allow`` on a 405): the first
+        matching template in routing order, with the methods of every route sharing it."""
+        if self._routes is None:
+            self._routes = iter_routes(self.app)
+        template = next((t for t, _, regex in self._routes if regex.match(path)), None)
+        methods: set[str] = set()
+        for other, route_methods, _ in self._routes:
+            if other == template:
+                methods |= route_methods
+        return sorted(methods)
+
     def template(self, method: str, path: str) -> str:
         key = (method, path)
         hit = self._cache.get(key)
@@ -117,7 +130,14 @@ class RequestContext:
             if message["type"] == "http.response.start":
                 status = int(message["status"])
                 started = True
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+                headers = MutableHeaders(scope=message)
+                headers[REQUEST_ID_HEADER] = request_id
+                if status == 405:
+                    # The router names only the methods of the first route it matched; a path
+                    # served by several routes (GET and POST) must list them all.
+                    allowed = self.templates.allowed_methods(scope.get("path", ""))
+                    if allowed:
+                        headers["Allow"] = ", ".join(allowed)
             await send(message)
 
         try:

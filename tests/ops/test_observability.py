@@ -177,3 +177,14 @@ def test_json_logs_carry_the_request_id(settings: Settings, capsys: pytest.Captu
     assert errors and errors[0]["request_id"] == "req-boom-1"
     assert "RuntimeError: kaput" in errors[0]["exc"]
     assert any(e.get("request_id") == "req-boom-1" and e.get("status") == 500 for e in access)
+
+
+def test_method_not_allowed_names_every_method_of_the_path(client: TestClient) -> None:
+    r = client.put("/v1/organizations")
+    assert r.status_code == 405
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.headers["Allow"] == "GET, POST"
+    r = client.put("/v1/graduates/bulk")
+    assert r.status_code == 405
+    assert r.headers["Allow"] == "POST"
+
