@@ -187,4 +187,3 @@ def test_method_not_allowed_names_every_method_of_the_path(client: TestClient) -
     r = client.put("/v1/graduates/bulk")
     assert r.status_code == 405
     assert r.headers["Allow"] == "POST"
-
