@@ -128,7 +128,7 @@ def analyse_curriculum(
     items = analysis.curriculum_evidence(courses)
     phrases = list(dict.fromkeys(p for line in lines for p in line.phrases))
     row = {normalize_phrase(p): i for i, p in enumerate(phrases)}
-    sim, cov = scorer.pair_scores(phrases, [e.text for e in items])
+    sim, cov = scorer.pair_scores(phrases, [e.scored for e in items])
     assessments = analysis.assess(lines, items, cov, sim, row, scorer.thresholds)
     return analysis.build_report(program_id, scope, assessments, scorer.model)
 
