@@ -6,8 +6,9 @@ another process (an import, a re-embed) changed it.
 
 Memory grows with the number of labels L: L x dim embeddings (float32, or float16 above 50,000
 labels: the full ESCO export's ~110,000 labels take ~85 MB at 384 dims) plus ~60 sparse lexical
-features per label. Scoring one query against all labels costs one (L x dim) product and one sparse
-product, done in chunks of about 20,000 labels, then a per-skill max.
+features per label. Scoring one query against all labels costs one (L x dim) product (in chunks of
+20,000 labels) to pick candidate labels, a small sparse product on rare lexical features for more,
+then exact scores for the candidates only (see :meth:`TaxonomyIndex.search`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import bisect
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,16 +29,21 @@ from service.matching import lexical
 from service.matching.encoder import Encoder, EncoderUnavailable, normalize_phrase
 from service.taxonomy import embedding
 from service.taxonomy import repository as repo
-from service.taxonomy.scoring import Calibration, calibration_for, combine, segment_max
+from service.taxonomy.scoring import Calibration, calibration_for, combine
 
 log = logging.getLogger(__name__)
 
 KIND_CODES = {"preferred": 0, "alt": 1, "hidden": 2}
 CHUNK_LABELS = 20_000
+QUERY_BLOCK = 128
+CANDIDATES = 64
+RARE_DF_MIN = 50
+RARE_DF_SHARE = 500
 FLOAT16_ABOVE = 50_000
 ENCODE_AT_LOAD = 5_000
 QUERY_CACHE = 20_000
 SESSION_INFO_KEY = "taxonomy_runtime"
+_CHECKED_KEY = "taxonomy_state_checked"
 
 
 @dataclass(frozen=True)
@@ -99,7 +105,8 @@ class TaxonomyIndex:
                 self.vectors[i] = vec
         model_lex = lexical.default_model()
         self.lexical = model_lex.transform(self.label_norm) if n else sp.csr_matrix((0, lexical.N_FEATURES))
-        self.lexical_t = sp.csc_matrix(self.lexical.T)
+        self.lexical_t = sp.csr_matrix(self.lexical.T)  # features x labels
+        self.feature_df = np.diff(self.lexical_t.indptr)
         self.latin = lexical.latin_share(self.label_norm) if n else np.zeros(0, dtype=np.float32)
         self.exact: dict[str, list[int]] = {}
         for i, norm in enumerate(self.label_norm):
@@ -163,64 +170,106 @@ class TaxonomyIndex:
 
     # -- scoring -------------------------------------------------------------------------------
 
-    def _chunks(self) -> Iterator[tuple[int, int, int, int]]:
-        """(first skill, end skill, first label, end label), cut at skill boundaries."""
-        starts = self.skill_starts
-        total = len(self.label_norm)
-        s0 = 0
-        while s0 < len(starts):
-            l0 = int(starts[s0])
-            s1 = int(np.searchsorted(starts, l0 + CHUNK_LABELS, side="left"))
-            s1 = max(s1, s0 + 1)
-            l1 = int(starts[s1]) if s1 < len(starts) else total
-            yield s0, s1, l0, l1
-            s0 = s1
-
-    def skill_scores(
-        self, q_vecs: np.ndarray, q_norms: list[str], q_lex: sp.csr_matrix | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """(n, S) calibrated scores of every query against every skill (its best label), and (n, S)
-        the index of that best label. An exact label match scores 1.0."""
-        n = len(q_norms)
-        s_count = len(self.skill_ids)
-        scores = np.zeros((n, s_count), dtype=np.float32)
-        best = np.zeros((n, s_count), dtype=np.int64)
-        if n == 0 or s_count == 0:
-            return scores, best
-        if q_lex is None:
-            q_lex = lexical.default_model().transform(q_norms)
-        q_latin = lexical.latin_share(q_norms)
-        q32 = np.ascontiguousarray(q_vecs, dtype=np.float32)
-        for s0, s1, l0, l1 in self._chunks():
+    def _dense_candidates(self, q32: np.ndarray, m: int) -> np.ndarray:
+        """(b, <=m) label indices with the highest embedding cosine, per query."""
+        n_labels = len(self.label_norm)
+        best_idx = np.zeros((q32.shape[0], 0), dtype=np.int64)
+        best_val = np.zeros((q32.shape[0], 0), dtype=np.float32)
+        for l0 in range(0, n_labels, CHUNK_LABELS):
+            l1 = min(l0 + CHUNK_LABELS, n_labels)
             cos = q32 @ self.vectors[l0:l1].astype(np.float32, copy=False).T
-            lex = np.asarray((q_lex @ self.lexical_t[:, l0:l1]).toarray(), dtype=np.float32)
+            k = min(m, l1 - l0)
+            part = (
+                np.argpartition(-cos, k - 1, axis=1)[:, :k]
+                if k < l1 - l0
+                else np.tile(np.arange(l1 - l0), (q32.shape[0], 1))
+            )
+            vals = np.take_along_axis(cos, part, axis=1)
+            best_idx = np.concatenate([best_idx, part + l0], axis=1)
+            best_val = np.concatenate([best_val, vals], axis=1)
+            if best_idx.shape[1] > m:
+                keep = np.argpartition(-best_val, m - 1, axis=1)[:, :m]
+                best_idx = np.take_along_axis(best_idx, keep, axis=1)
+                best_val = np.take_along_axis(best_val, keep, axis=1)
+        return best_idx
+
+    def _lexical_candidates(self, q_lex: sp.csr_matrix, m: int) -> list[np.ndarray]:
+        """Per query, up to m labels sharing its rarest lexical features (acronyms, tool names,
+        Chinese bigrams): only features found in at most ``RARE_DF`` labels, plus the query's three
+        rarest, take part, so the sparse product stays small."""
+        limit = max(RARE_DF_MIN, len(self.label_norm) // RARE_DF_SHARE)
+        q = q_lex.tocsr(copy=True)
+        for i in range(q.shape[0]):
+            lo, hi = q.indptr[i], q.indptr[i + 1]
+            if hi == lo:
+                continue
+            df = self.feature_df[q.indices[lo:hi]]
+            keep = df <= limit
+            keep[np.argsort(df, kind="stable")[:3]] = True
+            keep &= df > 0
+            q.data[lo:hi] = np.where(keep, q.data[lo:hi], 0.0)
+        q.eliminate_zeros()
+        partial = sp.csr_matrix(q @ self.lexical_t)
+        out = []
+        for i in range(partial.shape[0]):
+            lo, hi = partial.indptr[i], partial.indptr[i + 1]
+            cols, vals = partial.indices[lo:hi], partial.data[lo:hi]
+            if len(cols) > m:
+                cols = cols[np.argpartition(-vals, m - 1)[:m]]
+            out.append(cols.astype(np.int64))
+        return out
+
+    def search(self, q_vecs: np.ndarray, q_norms: list[str], top_k: int) -> list[list[Hit]]:
+        """The ``top_k`` skills for each query, best first, each with its best label.
+
+        Two stages: candidate labels by embedding (top ``CANDIDATES`` by cosine), by rare lexical
+        features and by exact text; then every candidate is scored exactly (calibrated cosine and
+        lexical similarity, :func:`combine`; an exact label match scores 1.0) and the best label of
+        each skill counts. Cost: one (queries x labels x dim) product plus small sparse products;
+        the candidate scoring is linear in queries x candidates.
+        """
+        n = len(q_norms)
+        if n == 0 or not self.skill_ids:
+            return [[] for _ in range(n)]
+        m = max(CANDIDATES, 4 * top_k)
+        q_lex_all = lexical.default_model().transform(q_norms)
+        q_latin_all = lexical.latin_share(q_norms)
+        q_all = np.ascontiguousarray(q_vecs, dtype=np.float32)
+        out: list[list[Hit]] = []
+        for b0 in range(0, n, QUERY_BLOCK):
+            b1 = min(b0 + QUERY_BLOCK, n)
+            q32, q_lex = q_all[b0:b1], q_lex_all[b0:b1]
+            dense = self._dense_candidates(q32, m)
+            lexc = self._lexical_candidates(q_lex, m)
+            rows_list, cols_list, exact_list = [], [], []
+            for i in range(b1 - b0):
+                exact = np.asarray(self.exact.get(q_norms[b0 + i], []), dtype=np.int64)
+                cols = np.unique(np.concatenate([dense[i], lexc[i], exact]))
+                rows_list.append(np.full(len(cols), i, dtype=np.int64))
+                cols_list.append(cols)
+                exact_list.append(np.isin(cols, exact))
+            rows = np.concatenate(rows_list)
+            cols = np.concatenate(cols_list)
+            is_exact = np.concatenate(exact_list)
+            cos = np.einsum("ij,ij->i", q32[rows], self.vectors[cols].astype(np.float32, copy=False))
+            lex = np.asarray(q_lex[rows].multiply(self.lexical[cols]).sum(axis=1), dtype=np.float32).ravel()
             if self.multilingual:
                 trust: np.ndarray | float = 1.0
             else:
-                trust = np.minimum(q_latin[:, None], self.latin[None, l0:l1])
-            combined = combine(cos, lex, trust, self.calibration)
-            local_starts = self.skill_starts[s0:s1] - l0
-            maxima, arg = segment_max(combined, local_starts)
-            scores[:, s0:s1] = maxima
-            best[:, s0:s1] = arg + l0
-        for i, norm in enumerate(q_norms):
-            for skill, label in self.exact_skills(norm):
-                scores[i, skill] = 1.0
-                best[i, skill] = label
-        return scores, best
-
-    def rank(self, q_vecs: np.ndarray, q_norms: list[str], top_k: int) -> list[list[Hit]]:
-        scores, best = self.skill_scores(q_vecs, q_norms)
-        out: list[list[Hit]] = []
-        k = min(top_k, scores.shape[1])
-        for i in range(len(q_norms)):
-            if k == 0:
-                out.append([])
-                continue
-            row = scores[i]
-            top = np.argpartition(-row, k - 1)[:k] if k < row.shape[0] else np.arange(row.shape[0])
-            top = top[np.lexsort((top, -row[top]))]
-            out.append([Hit(int(s), float(row[s]), int(best[i, s])) for s in top])
+                trust = np.minimum(q_latin_all[b0:b1][rows], self.latin[cols])
+            score = combine(cos, lex, trust, self.calibration)
+            score[is_exact] = 1.0
+            start = 0
+            for i in range(b1 - b0):
+                count = len(cols_list[i])
+                c = cols[start : start + count]
+                sc = score[start : start + count]
+                start += count
+                skills = self.label_skill[c]
+                order = np.lexsort((-sc, skills))  # by skill, best label first
+                first = order[np.r_[True, skills[order][1:] != skills[order][:-1]]]
+                top = first[np.argsort(-sc[first], kind="stable")][:top_k]
+                out.append([Hit(int(skills[j]), float(sc[j]), int(c[j])) for j in top])
         return out
 
 
@@ -243,10 +292,14 @@ class TaxonomyRuntime:
     def index(self, session: Session) -> TaxonomyIndex:
         """The index at the database's current taxonomy state (rebuilt when it changed)."""
         encoder = self.encoder()
-        seq = changes.current(session, changes.TAXONOMY)
         model = embedding.model_key(encoder)
         current = self._index
+        checked = session.info.get(_CHECKED_KEY)
+        if current is not None and checked == (id(self), current.seq) and current.model == model:
+            return current  # this session (one transaction) has already compared the counter
+        seq = changes.current(session, changes.TAXONOMY)
         if current is not None and current.seq == seq and current.model == model:
+            session.info[_CHECKED_KEY] = (id(self), seq)
             return current
         with self._lock:
             current = self._index
@@ -255,6 +308,7 @@ class TaxonomyRuntime:
             current = load_index(session, encoder, seq)
             self._index = current
             self.canonical_memo = {}
+            session.info[_CHECKED_KEY] = (id(self), seq)
             return current
 
     def invalidate(self) -> None:

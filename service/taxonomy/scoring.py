@@ -68,20 +68,3 @@ def save_calibration(encoder_name: str, cal: Calibration, note: str, path: Path 
     data["how"] = note
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     calibration_for.cache_clear()
-
-
-def segment_max(values: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per segment (columns ``starts[i]:starts[i+1]``) of each row: the max and its column index.
-
-    ``values`` is (n, L); ``starts`` the first column of each of S non-empty segments (ascending).
-    Returns (n, S) maxima and (n, S) absolute argmax columns.
-    """
-    maxima = np.maximum.reduceat(values, starts, axis=1)
-    # The argmax: the first column in each segment that attains the segment's maximum.
-    seg_of_col = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, values.shape[1])))
-    hit = values >= maxima[:, seg_of_col]
-    cols = np.arange(values.shape[1])
-    big = values.shape[1]
-    masked = np.where(hit, cols[None, :], big)
-    arg = np.minimum.reduceat(masked, starts, axis=1)
-    return maxima, arg

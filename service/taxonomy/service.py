@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from service import changes
@@ -222,7 +221,7 @@ def normalize(
     results: dict[str, list[Candidate]] = {}
     if unique and not index.empty:
         vecs = runtime.query_vectors(session, unique)
-        for norm, hits in zip(unique, index.rank(vecs, unique, top_k), strict=True):
+        for norm, hits in zip(unique, index.search(vecs, unique, top_k), strict=True):
             results[norm] = [
                 _candidate(index, h.skill, h.score, h.label) for h in hits if h.score >= min_score
             ]
@@ -249,7 +248,7 @@ def search(session: Session, q: str, *, limit: int = 20) -> list[tuple[Candidate
         seen.add(skill)
     if len(out) < limit:
         vecs = runtime.query_vectors(session, [norm])
-        (hits,) = index.rank(vecs, [norm], limit + len(seen))
+        (hits,) = index.search(vecs, [norm], limit + len(seen))
         for hit in hits:
             if len(out) >= limit:
                 break
@@ -317,18 +316,13 @@ def extract(
     norms = list(chunk_sources)
     if norms:
         vecs = runtime.query_vectors(session, norms)
-        scores, labels = index.skill_scores(vecs, norms)
-        for i, norm in enumerate(norms):
-            row = scores[i]
-            top = np.argsort(-row)[:2]
-            if not len(top) or row[top[0]] < min_score:
+        for norm, hits in zip(norms, index.search(vecs, norms, 2), strict=True):
+            if not hits or hits[0].score < min_score:
                 continue
             order, sentence = chunk_sources[norm]
-            for rank, skill in enumerate(top):
-                score = float(row[skill])
-                if score < min_score or (rank and score < float(row[top[0]]) - 0.1):
-                    continue
-                offer(int(skill), score, order, int(labels[i, skill]), sentence)
+            for hit in hits:
+                if hit.score >= min_score and hit.score >= hits[0].score - 0.1:
+                    offer(hit.skill, hit.score, order, hit.label, sentence)
     ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[1][1]))[:max_skills]
     return [
         Extracted(
@@ -391,18 +385,11 @@ def canonical(session: Session, runtime: TaxonomyRuntime, names: list[str]) -> l
                 fuzzy.append(norm)
         if fuzzy:
             vecs = runtime.query_vectors(session, fuzzy)
-            scores, _ = index.skill_scores(vecs, fuzzy)
-            for i, norm in enumerate(fuzzy):
-                row = scores[i]
-                if row.shape[0] == 1:
-                    top, second = float(row[0]), 0.0
-                    arg = 0
-                else:
-                    two = np.argpartition(-row, 1)[:2]
-                    two = two[np.argsort(-row[two])]
-                    arg, top, second = int(two[0]), float(row[two[0]]), float(row[two[1]])
+            for norm, hits in zip(fuzzy, index.search(vecs, fuzzy, 2), strict=True):
+                top = hits[0].score if hits else 0.0
+                second = hits[1].score if len(hits) > 1 else 0.0
                 confident = top >= CANONICAL_MIN and top - second >= CANONICAL_MARGIN
-                memo[norm] = index.skill_ids[arg] if confident else None
+                memo[norm] = index.skill_ids[hits[0].skill] if confident else None
     return [memo.get(n) if n else None for n in norms]
 
 
