@@ -108,6 +108,9 @@ def _include_routers(app: FastAPI) -> None:
     from service.taxonomy.router import router as skills_router
 
     app.include_router(skills_router)
+    from service.orders.router import router as orders_router
+
+    app.include_router(orders_router)
     from service.gaps.router import router as gaps_router
 
     app.include_router(gaps_router)

@@ -15,6 +15,7 @@ from service.deps import (
     check_if_match,
     etag_for,
 )
+from service.idempotency import IdempotencyDep, Outcome
 from service.orm import Demand
 from service.pagination import CursorQuery, LimitQuery, Page, page_of
 
@@ -38,11 +39,19 @@ def _read(response: Response, demand: Demand) -> DemandRead:
     return DemandRead.model_validate(demand)
 
 
-@router.post("", status_code=201, response_model=DemandRead, summary="Post a talent demand")
+@router.post(
+    "", status_code=201, response_model=DemandRead, summary="Post a talent demand (Idempotency-Key honoured)"
+)
 def create_demand(
-    body: DemandCreate, session: SessionDep, org: DemandOwnerOrg, response: Response
-) -> DemandRead:
-    return _read(response, service.create(session, org, body))
+    body: DemandCreate, session: SessionDep, org: DemandOwnerOrg, idempotency: IdempotencyDep
+) -> Response:
+    def work() -> Outcome:
+        demand = service.create(session, org, body)
+        return Outcome(
+            201, DemandRead.model_validate(demand), {"ETag": etag_for(demand.version)}, [demand.id]
+        )
+
+    return idempotency.run(body.model_dump(mode="json", exclude_unset=True), work)
 
 
 @router.get("", response_model=Page[DemandRead], summary="Open demands, and the caller's own")

@@ -17,6 +17,7 @@ from service.graduates.schemas import (
     GraduateRead,
     GraduateUpdate,
 )
+from service.idempotency import IdempotencyDep, Outcome
 from service.orm import Graduate
 from service.pagination import CursorQuery, LimitQuery, Page, page_of
 
@@ -42,12 +43,21 @@ def create_graduate(
     return _read(response, service.create(session, org, body))
 
 
-@router.post("/bulk", response_model=BulkResult, summary="Upsert up to 1,000 profiles by external_ref")
-def bulk_graduates(body: GraduateBulk, session: SessionDep, org: SchoolOrg) -> BulkResult:
-    created, updated, rows = service.bulk_upsert(session, org, body.graduates)
-    return BulkResult(
-        created=created, updated=updated, items=[BulkItem(external_ref=g.external_ref, id=g.id) for g in rows]
-    )
+@router.post(
+    "/bulk",
+    response_model=BulkResult,
+    summary="Upsert up to 1,000 profiles by external_ref (Idempotency-Key honoured)",
+)
+def bulk_graduates(
+    body: GraduateBulk, session: SessionDep, org: SchoolOrg, idempotency: IdempotencyDep
+) -> Response:
+    def work() -> Outcome:
+        created, updated, rows = service.bulk_upsert(session, org, body.graduates)
+        items = [BulkItem(external_ref=g.external_ref, id=g.id) for g in rows]
+        result = BulkResult(created=created, updated=updated, items=items)
+        return Outcome(200, result, resource_ids=[g.id for g in rows])
+
+    return idempotency.run(body.model_dump(mode="json", exclude_unset=True), work)
 
 
 @router.get("", response_model=Page[GraduateRead], summary="The school's own graduates")
