@@ -27,6 +27,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -197,6 +198,16 @@ def install_error_handlers(app: FastAPI) -> None:
             detail = f"No route {request.method} {request.url.path}"
         return problem_response(
             exc.status_code, title, detail, slug, headers=dict(exc.headers) if exc.headers else None
+        )
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> JSONResponse:
+        # A value the database cannot hold (e.g. NUL in a PostgreSQL text parameter): the client's input.
+        return problem_response(
+            422,
+            "Unprocessable content",
+            "A value in the request cannot be stored or searched for (for example a NUL character).",
+            "unprocessable",
         )
 
     @app.exception_handler(Exception)

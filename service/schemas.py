@@ -62,7 +62,17 @@ class StrictModel(BaseModel):
         if kind is not None and not _json_type_ok(kind, value):
             names = {bool: "a boolean", int: "an integer", float: "a number"}
             raise PydanticCustomError("type_strict", "Input should be {expected}", {"expected": names[kind]})
+        if _has_nul(value):
+            raise PydanticCustomError("nul_character", "Text must not contain the NUL character (U+0000)")
         return value
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(isinstance(v, str) and "\x00" in v for v in value)
+    return False
 
 
 class ReadModel(BaseModel):

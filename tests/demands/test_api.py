@@ -134,3 +134,15 @@ def test_unknown_id_any_format_is_404(client: TestClient) -> None:
         r = client.get(f"/v1/demands/{bad}", headers=ent.headers)
         assert r.status_code == 404
         assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_nul_character_is_422_not_500(client: TestClient) -> None:
+    ent = make_org(client, "enterprise")
+    r = client.post("/v1/demands", json=demand_body(title="CNC\x00machinist"), headers=ent.headers)
+    assert r.status_code == 422
+    skills = [{"name": "weld\x00ing"}]
+    assert client.post("/v1/demands", json=demand_body(skills=skills), headers=ent.headers).status_code == 422
+    r = client.get("/v1/demands", params={"region": "He\x00fei"}, headers=ent.headers)
+    assert r.status_code in (200, 422)
+    assert r.status_code != 500
+    assert _count(client, ent.headers) == 0
