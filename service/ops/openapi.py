@@ -4,7 +4,7 @@ Errors are RFC 9457 ``application/problem+json`` whichever layer produces them (
 validation, authentication, the body cap, the rate limit, timeouts). Rather than each route listing
 them, the OpenAPI document is post-processed: each ``/v1`` operation gets the problem responses it
 does not declare itself, and FastAPI's default ``application/json`` 422 is replaced by the problem
-shape the service really sends.
+shape the service really sends. String schemas also say that a NUL character is refused.
 """
 
 from __future__ import annotations
@@ -79,6 +79,26 @@ def _is_default_422(response: dict[str, Any]) -> bool:
     return "application/problem+json" not in content
 
 
+_NO_NUL = {"pattern": "\\u0000"}
+
+
+def forbid_nul_in_strings(node: Any) -> None:
+    """Every string schema says what the service enforces: no NUL character (PostgreSQL's text
+    cannot hold one; the request is 422). Written as ``not: {pattern: "\\u0000"}`` so it combines with
+    a field's own pattern."""
+    if isinstance(node, dict):
+        kind = node.get("type")
+        is_string = kind == "string" or (isinstance(kind, list) and "string" in kind)
+        free_text = node.get("format") not in {"date", "date-time", "uuid", "binary"}
+        if is_string and free_text and not {"not", "enum", "const"} & node.keys():
+            node["not"] = dict(_NO_NUL)
+        for value in node.values():
+            forbid_nul_in_strings(value)
+    elif isinstance(node, list):
+        for value in node:
+            forbid_nul_in_strings(value)
+
+
 def add_problem_responses(schema: dict[str, Any]) -> dict[str, Any]:
     schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
     for path, item in (schema.get("paths") or {}).items():
@@ -106,7 +126,13 @@ def install_problem_responses(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
-        app.openapi_schema = add_problem_responses(generate())
+        schema = generate()
+        forbid_nul_in_strings(schema.get("components", {}).get("schemas", {}))
+        for item in (schema.get("paths") or {}).values():
+            for operation in item.values():
+                if isinstance(operation, dict):
+                    forbid_nul_in_strings(operation.get("parameters", []))
+        app.openapi_schema = add_problem_responses(schema)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
