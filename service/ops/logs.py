@@ -53,10 +53,10 @@ _BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
 
 def redact(text: str) -> str:
     """Remove personal data and secrets from a log text."""
+    text = _BEARER.sub(r"\1" + REDACTED, text)
     text = _SQL_PARAMS.sub("[parameters: redacted]", text)
     text = _SQL_ECHO.sub(r"\1 " + REDACTED, text)
-    text = _KEY_VALUE.sub(lambda m: m.group("key") + REDACTED, text)
-    return _BEARER.sub(r"\1" + REDACTED, text)
+    return _KEY_VALUE.sub(lambda m: m.group("key") + REDACTED, text)
 
 
 def _redact_value(value: Any) -> Any:
