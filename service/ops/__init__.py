@@ -40,10 +40,29 @@ def prometheus_metrics(request: Request) -> Response:
     return Response(metrics.render(engine), media_type=metrics.CONTENT_TYPE)
 
 
+def meter_encoder(encoder: Any) -> None:
+    """Count the encoder's batches and phrases in ``talentmatch_encoder_*``, whoever calls it."""
+    if encoder is None or getattr(encoder, "_talentmatch_metered", False):
+        return
+    encode = encoder.encode
+
+    def metered_encode(texts: list[str]) -> Any:
+        metrics.encoder_calls.inc()
+        metrics.encoder_phrases.inc(len(texts))
+        return encode(texts)
+
+    try:
+        encoder.encode = metered_encode
+        encoder._talentmatch_metered = True
+    except (AttributeError, TypeError):  # an encoder that cannot be wrapped is left as it is
+        log.debug("encoder %r not metered", type(encoder).__name__)
+
+
 def _start(app: FastAPI) -> None:
     settings: Settings = app.state.settings
     configure_logging(settings)
     open_store(app)
+    meter_encoder(getattr(app.state, "encoder", None))
     if settings.retention_years:
         job = RetentionJob(app.state.engine, settings.retention_years)
         app.state.retention_job = job

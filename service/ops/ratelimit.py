@@ -43,7 +43,7 @@ from service.ops import metrics
 log = logging.getLogger(__name__)
 
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/redoc"})
-EXEMPT_PREFIXES = ("/docs/", "/static/")
+EXEMPT_PREFIXES = ("/docs/", "/static/", "/ui/static/")
 WINDOW_SECONDS = 60.0
 
 
