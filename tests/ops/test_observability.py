@@ -192,7 +192,10 @@ def test_method_not_allowed_names_every_method_of_the_path(client: TestClient) -
 def test_encoder_batches_are_counted_whoever_calls_the_encoder(client: TestClient, app: FastAPI) -> None:
     def calls() -> tuple[float, float]:
         scrape = _samples(client.get("/metrics").text)
-        return scrape[("talentmatch_encoder_calls_total", ())], scrape[("talentmatch_encoder_phrases_total", ())]
+        return (
+            scrape[("talentmatch_encoder_calls_total", ())],
+            scrape[("talentmatch_encoder_phrases_total", ())],
+        )
 
     before = calls()
     app.state.encoder.encode(["CNC machining", "welding", "PLC programming"])
