@@ -371,7 +371,8 @@ def check_round(
     server: Server, t: Tenants, ledger: Ledger, errors: list[str], *, resend: bool = True
 ) -> dict[str, int]:
     base = server.base
-    stats = {"resent_batches": 0, "resent_orders": 0}
+    # re-sent requests, and how many of them had been stored before the kill (answered by replay)
+    stats = {"resent_batches": 0, "resent_orders": 0, "replayed": 0}
     with httpx.Client(base_url=base, timeout=60) as c:
         school, ent = _headers(t.school["key"]), _headers(t.enterprise["key"])
         # 1. acknowledged writes are stored
@@ -446,6 +447,7 @@ def check_round(
                     continue
                 b.acked_ids = {i["external_ref"]: i["id"] for i in r.json()["items"]}
                 stats["resent_batches"] += 1
+                stats["replayed"] += r.headers.get("Idempotent-Replayed") == "true"
         for o in ledger.orders:
             r = c.post("/v1/training-orders", json=o.body, headers={**ent, "Idempotency-Key": o.key})
             if r.status_code != 201:
@@ -559,11 +561,13 @@ def run(
             summary["rounds"] += 1
             summary["acked"] += acked
             summary["unanswered"] += unanswered
+            summary["replayed"] = summary.get("replayed", 0) + stats["replayed"]
             status = "ok" if not errors else "FAILED"
             log(
                 f"round {round_no:3d}: killed {kill} after {delay:.2f} s; {acked} acknowledged, "
-                f"{unanswered} interrupted; re-sent {stats['resent_batches']} batch(es), "
-                f"{stats['resent_orders']} order(s); {status}"
+                f"{unanswered} interrupted; re-sent {stats['resent_batches']} batch(es) and "
+                f"{stats['resent_orders']} order(s), {stats['replayed']} of them stored before the kill "
+                f"(replayed); {status}"
             )
             if errors:
                 summary["failed_rounds"] += 1
@@ -646,7 +650,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(
             f"{args.db}: {summary['rounds']} rounds, {summary['failed_rounds']} failed; "
-            f"{summary['acked']} acknowledged and {summary['unanswered']} interrupted requests; "
+            f"{summary['acked']} acknowledged and {summary['unanswered']} interrupted requests "
+            f"({summary.get('replayed', 0)} of those stored before the kill, replayed on re-send); "
             f"{summary['graduates']} graduates, {summary['demands']} demands, {summary['orders']} orders; "
             f"{summary['seconds']} s"
         )
