@@ -32,6 +32,14 @@ def get_owned(session: Session, graduate_id: str, organization_id: str) -> Gradu
     return graduate
 
 
+def lock_refs(session: Session, organization_id: str) -> None:
+    """Serialise the school's inserting writes (single and bulk) until the transaction ends, so two
+    concurrent imports of the same external_ref cannot both decide to insert it. PostgreSQL: an
+    advisory transaction lock; SQLite's writers are serialised already (BEGIN IMMEDIATE)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"graduate-refs:{organization_id}"))))
+
+
 def by_refs(session: Session, organization_id: str, refs: list[str]) -> dict[str, Graduate]:
     found: dict[str, Graduate] = {}
     for start in range(0, len(refs), 500):

@@ -46,6 +46,7 @@ def _apply(session: Session, graduate: Graduate, data: GraduateCreate | Graduate
 
 def create(session: Session, org: Organization, data: GraduateCreate) -> Graduate:
     _check_program(session, org, data.program_id, loc=["body", "program_id"])
+    repo.lock_refs(session, org.id)
     if repo.by_refs(session, org.id, [data.external_ref]):
         raise Unprocessable(
             "A graduate with this external_ref already exists; use PATCH or POST /v1/graduates/bulk.",
@@ -114,6 +115,7 @@ def bulk_upsert(
         raise Unprocessable(
             f"{len(errors)} row(s) are not valid; nothing was stored.", extra={"errors": errors}
         )
+    repo.lock_refs(session, org.id)
     existing = repo.by_refs(session, org.id, [r.external_ref for r in rows])
     seq = changes.bump(session, changes.GRADUATE)
     out: list[Graduate] = []

@@ -8,8 +8,9 @@
 - Redaction is defence in depth; the first rule is that the service never logs request bodies, query
   strings, graduate profiles or SQL parameters (the engine is created with ``hide_parameters=True`` and
   the SQL echo loggers are held at WARNING). :class:`RedactionFilter` also scrubs, from every message
-  and traceback: SQL parameter lists, values of keys that carry personal data (``external_ref``,
-  ``skills``, ``certificates``, ``api_key``, ...), and bearer tokens.
+  and traceback: SQL parameter lists, PostgreSQL ``DETAIL:`` lines (they quote row values), values of
+  keys that carry personal data (``external_ref``, ``skills``, ``certificates``, ``api_key``, ...),
+  and bearer tokens.
 """
 
 from __future__ import annotations
@@ -49,11 +50,15 @@ _KEY_VALUE = re.compile(
     re.IGNORECASE,
 )
 _BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
+# PostgreSQL's error details quote the row's values: "DETAIL:  Key (org, external_ref)=(..., S-1) ...",
+# "DETAIL:  Failing row contains (...)".
+_PG_DETAIL = re.compile(r"(DETAIL:\s*)[^\n]*")
 
 
 def redact(text: str) -> str:
     """Remove personal data and secrets from a log text."""
     text = _BEARER.sub(r"\1" + REDACTED, text)
+    text = _PG_DETAIL.sub(r"\1" + REDACTED, text)
     text = _SQL_PARAMS.sub("[parameters: redacted]", text)
     text = _SQL_ECHO.sub(r"\1 " + REDACTED, text)
     return _KEY_VALUE.sub(lambda m: m.group("key") + REDACTED, text)
@@ -174,8 +179,26 @@ def make_handler(settings: Settings, stream: TextIO | None = None) -> logging.Ha
     return handler
 
 
+_base_factory = logging.getLogRecordFactory()
+_REDACTOR = RedactionFilter()
+
+
+def _redacting_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    record = _base_factory(*args, **kwargs)
+    _REDACTOR.filter(record)
+    return record
+
+
+def install_record_redaction() -> None:
+    """Redact every record when it is created, so *any* handler (an error tracker, a test's capture)
+    only ever sees the redacted text, not just the service's own handler. Idempotent."""
+    if logging.getLogRecordFactory() is not _redacting_factory:
+        logging.setLogRecordFactory(_redacting_factory)
+
+
 def configure_logging(settings: Settings, stream: TextIO | None = None) -> logging.Handler:
     """Install (or replace) the service's root handler and levels. Idempotent."""
+    install_record_redaction()
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "_talentmatch", False)]:
         root.removeHandler(old)

@@ -116,6 +116,14 @@ def test_redaction_of_sql_parameters_and_sensitive_keys() -> None:
     assert "2026" in redact("{'external_ref': 'S-SECRET', 'year': 2026}")
     assert "S-SECRET" not in redact('skills=["S-SECRET welding"] then')
     assert "tm_abc" not in redact("Authorization: Bearer tm_abc.def")
+    pg = (
+        "psycopg.errors.UniqueViolation: duplicate key value violates unique constraint "
+        '"uq_graduate_organization_id_external_ref"\n'
+        "DETAIL:  Key (organization_id, external_ref)=(o1, S-SECRET) already exists.\n"
+        "[SQL: INSERT INTO graduate ...]"
+    )
+    assert "S-SECRET" not in redact(pg)
+    assert "UniqueViolation" in redact(pg) and "[SQL: INSERT INTO graduate" in redact(pg)
 
 
 def test_filter_scrubs_arguments_and_tracebacks() -> None:
