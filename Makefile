@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test lint typecheck check bench-quality bench-speed bench-gaps bench-normalize migration-regen demo
+.PHONY: run test lint typecheck check bench-quality bench-speed bench-gaps bench-normalize bench-crash bench-load migration-regen demo
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,16 @@ bench-gaps: $(STAMP)
 
 bench-normalize: $(STAMP)
 	$(PY) -m bench.normalize
+
+# Kill the server at random moments during writes, 20 rounds per database (PostgreSQL at 127.0.0.1).
+bench-crash: $(STAMP)
+	$(PY) -m bench.crash --db sqlite --rounds 20
+	$(PY) -m bench.crash --db postgres --rounds 20
+
+# 60 s of matching and list calls with 10,000 graduates, one worker then two (PostgreSQL, Redis).
+bench-load: $(STAMP)
+	$(PY) -m bench.load --db postgres --workers 1 --duration 60
+	$(PY) -m bench.load --db postgres --workers 2 --duration 60 --redis redis://127.0.0.1:6379/0
 
 # The schema has one initial revision until the first release; regenerate it from the ORM.
 migration-regen: $(STAMP)
