@@ -105,6 +105,9 @@ def _include_routers(app: FastAPI) -> None:
         app.include_router(router)
     # Domain routers added by later packages register below, one line each.
     # -- routers --
+    from service.matching.router import router as matching_router
+
+    app.include_router(matching_router)
     from service.taxonomy.router import router as skills_router
 
     app.include_router(skills_router)

@@ -77,7 +77,7 @@ def make_sessionmakers(engine: Engine) -> tuple[sessionmaker[Session], sessionma
     """(readers, writers): writers take SQLite's write lock when their transaction begins."""
     read = sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
     write_engine = engine.execution_options(sqlite_begin="IMMEDIATE") if is_sqlite(engine) else engine
-    write = sessionmaker(bind=write_engine, expire_on_commit=False, autoflush=True)
+    write = sessionmaker(bind=write_engine, expire_on_commit=False, autoflush=True, info={"writer": True})
     return read, write
 
 
@@ -96,6 +96,11 @@ def _wants_write(request: Request) -> bool:
         return False
     endpoint = request.scope.get("endpoint")
     return not getattr(endpoint, "__read_only__", False)
+
+
+def is_writer(session: Session) -> bool:
+    """Whether ``session`` was opened for writing (on SQLite it holds, or will take, the write lock)."""
+    return bool(session.info.get("writer"))
 
 
 def get_session(request: Request) -> Iterator[Session]:

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from service.db import SessionDep, read_only
+from service.demands import service as demands_service
+from service.deps import CurrentOrg, DemandOwnerOrg, SchoolOrg
+from service.errors import NotFound
+from service.graduates import service as graduates_service
+from service.matching import service
+from service.matching.schemas import (
+    DemandMatches,
+    MatchRequest,
+    MatchRunRead,
+    ProgramMatches,
+    StatelessMatchRequest,
+    StatelessMatchResponse,
+)
+from service.ops.metrics import observe_match, timed
+from service.orm import Demand, Graduate
+
+router = APIRouter(tags=["matching"])
+
+TopKQuery = Annotated[int, Query(ge=1, le=100, description="How many to return (1-100).")]
+
+
+def owned_demand(demand_id: str, session: SessionDep, org: DemandOwnerOrg) -> Demand:
+    return demands_service.get_owned(session, org, demand_id)
+
+
+def owned_graduate(graduate_id: str, session: SessionDep, org: SchoolOrg) -> Graduate:
+    return graduates_service.get_owned(session, org, graduate_id)
+
+
+OwnedDemand = Annotated[Demand, Depends(owned_demand)]
+OwnedGraduate = Annotated[Graduate, Depends(owned_graduate)]
+
+
+def _timed() -> AbstractContextManager[None]:
+    return timed(observe_match)
+
+
+@router.post(
+    "/v1/demands/{demand_id}/matches",
+    response_model=MatchRunRead,
+    summary="Rank the consortium's graduates for a demand and store the result",
+)
+def create_matches(
+    demand: OwnedDemand, session: SessionDep, request: Request, body: MatchRequest | None = None
+) -> MatchRunRead:
+    body = body or MatchRequest()
+    with _timed():
+        run = service.match_demand(
+            session, request.app.state, demand, top_k=body.top_k, min_score=body.min_score
+        )
+    return MatchRunRead.model_validate(service.run_view(session, run))
+
+
+@router.get(
+    "/v1/demands/{demand_id}/matches", response_model=MatchRunRead, summary="The last stored match result"
+)
+def get_matches(demand: OwnedDemand, session: SessionDep) -> MatchRunRead:
+    run = service.last_run(session, demand)
+    if run is None:
+        raise NotFound(f"No match result stored for demand {demand.id}; POST to create one.")
+    return MatchRunRead.model_validate(service.run_view(session, run))
+
+
+@router.get(
+    "/v1/demands/{demand_id}/program-matches",
+    response_model=ProgramMatches,
+    summary="Programmes ranked by how well their curricula cover a demand",
+)
+def get_program_matches(
+    demand: OwnedDemand, session: SessionDep, request: Request, top_k: TopKQuery = 10
+) -> ProgramMatches:
+    with _timed():
+        return ProgramMatches.model_validate(
+            service.program_matches(session, request.app.state, demand, top_k=top_k)
+        )
+
+
+@router.get(
+    "/v1/graduates/{graduate_id}/demand-matches",
+    response_model=DemandMatches,
+    summary="Open demands ranked for one graduate",
+)
+def get_demand_matches(
+    graduate: OwnedGraduate, session: SessionDep, request: Request, top_k: TopKQuery = 10
+) -> DemandMatches:
+    with _timed():
+        return DemandMatches.model_validate(
+            service.demand_matches(session, request.app.state, graduate, top_k=top_k)
+        )
+
+
+@router.post(
+    "/v1/match",
+    response_model=StatelessMatchResponse,
+    summary="Stateless: rank up to 1,000 candidates for a demand; nothing is stored",
+)
+@read_only
+def stateless_match(
+    body: StatelessMatchRequest, session: SessionDep, request: Request, _org: CurrentOrg
+) -> StatelessMatchResponse:
+    with _timed():
+        result = service.match_candidates(
+            session,
+            request.app.state,
+            [s.model_dump() for s in body.demand.skills],
+            [c.model_dump() for c in body.candidates],
+            top_k=body.top_k,
+            min_score=body.min_score,
+        )
+    return StatelessMatchResponse.model_validate(result)

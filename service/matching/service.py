@@ -1,0 +1,487 @@
+"""Matching: rank graduates and programmes for a demand, demands for a graduate, and stateless lists.
+
+Every request embeds only phrases it has not seen (the phrase cache in ``phrase_embedding``, keyed by
+encoder and normalised text); graduates live in one in-memory :class:`GraduateIndex` per process, kept
+in step with the database through the ``graduate`` change counter (a cheap read per request, then only
+the changed rows and tombstones), so several API processes on one PostgreSQL database agree.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from service import changes
+from service.db import is_writer
+from service.errors import ServiceUnavailable
+from service.matching import repository as repo
+from service.matching import scoring
+from service.matching.calibration import Calibration, load_calibration
+from service.matching.encoder import Encoder, EncoderUnavailable, normalize_phrase
+from service.matching.index import GraduateIndex, PhraseStore
+from service.matching.lexical import LexicalModel, default_model
+from service.orm import Demand, Graduate, MatchResult, MatchRun, Program
+
+log = logging.getLogger(__name__)
+
+
+# --- the phrase cache -----------------------------------------------------------------------------
+
+
+def _metric(name: str, amount: int) -> None:
+    if amount <= 0:
+        return
+    try:
+        from service.ops import metrics
+    except ImportError:  # pragma: no cover
+        return
+    getattr(metrics, name).inc(amount)
+
+
+def _encode(encoder: Encoder, texts: list[str]) -> np.ndarray:
+    try:
+        return np.asarray(encoder.encode(texts), dtype=np.float32)
+    except ServiceUnavailable:
+        raise
+    except Exception as exc:
+        log.exception("encoder failed")
+        raise EncoderUnavailable("The encoder failed while embedding phrases; nothing was stored.") from exc
+
+
+def embed_texts(session: Session, encoder: Encoder, texts: list[str], *, store: bool = True) -> np.ndarray:
+    """(len(texts), dim) unit vectors, each distinct normalised phrase embedded once per encoder.
+
+    Cached phrases are read from the database; the others are encoded in one batch and stored: in the
+    request's own transaction when it writes, else in a short transaction of their own (the cache holds
+    no tenant data, and a reader must not take SQLite's write lock for the length of its request).
+    ``store=False`` embeds without storing (stateless calls keep nothing about their candidates).
+    """
+    from service.taxonomy import embedding as cache
+
+    norms = [normalize_phrase(t) for t in texts]
+    if not norms:
+        return np.zeros((0, encoder.dim), dtype=np.float32)
+    distinct = list(dict.fromkeys(norms))
+    found = cache.load_cached(session, encoder, distinct)
+    todo = [n for n in distinct if n not in found]
+    _metric("phrase_cache_hits", len(distinct) - len(todo))
+    _metric("phrase_cache_misses", len(todo))
+    if todo:
+        vectors = _encode(encoder, todo)
+        found.update(zip(todo, vectors, strict=True))
+        rows = cache._rows(cache.model_key(encoder), todo, vectors)
+        if not store:
+            pass
+        elif is_writer(session):
+            cache.repo.insert_vectors(session, rows)
+        else:
+            _store_apart(session, rows)
+    return np.stack([found[n] for n in norms]).astype(np.float32, copy=False)
+
+
+def _store_apart(session: Session, rows: list[dict[str, Any]]) -> None:
+    from sqlalchemy.orm import Session as SASession
+
+    from service.taxonomy import repository as cache_repo
+
+    engine = session.get_bind()
+    if engine.dialect.name == "sqlite":
+        engine = engine.execution_options(sqlite_begin="IMMEDIATE")
+    try:
+        with SASession(bind=engine) as writer, writer.begin():
+            cache_repo.insert_vectors(writer, rows)
+    except Exception:  # the cache is an optimisation: a failed store only costs a later re-embedding
+        log.warning("could not store %d phrase embeddings in the cache", len(rows), exc_info=True)
+
+
+# --- the engine (one per process) -----------------------------------------------------------------
+
+
+def _names_levels(skills: list[Any]) -> tuple[list[str], list[int | None]]:
+    names = [str(s.get("name", "")) for s in skills if s.get("name")]
+    levels = [s.get("level") for s in skills if s.get("name")]
+    return names, levels
+
+
+class MatchingEngine:
+    """The encoder, calibration, lexical channel and the process's graduate index."""
+
+    def __init__(self, encoder: Encoder, calibration: Calibration, lexical: LexicalModel) -> None:
+        self.encoder = encoder
+        self.calibration = calibration
+        self.lexical = lexical
+        self.multilingual = bool(getattr(encoder, "multilingual", False))
+        self.phrases = PhraseStore(encoder.dim, lexical)
+        self.index = GraduateIndex(self.phrases, calibration, multilingual=self.multilingual)
+        self.seen = -1
+        self._sync_lock = threading.Lock()
+
+    @property
+    def model(self) -> str:
+        return self.encoder.name
+
+    def ensure_phrases(self, session: Session, texts: list[str]) -> np.ndarray:
+        missing = self.phrases.missing(texts)
+        if missing:
+            self.phrases.add(missing, embed_texts(session, self.encoder, missing))
+        return self.phrases.ids(texts)
+
+    def sync(self, session: Session) -> None:
+        """Bring the graduate index up to the database's ``graduate`` change counter."""
+        current = changes.current(session, changes.GRADUATE)
+        if current == self.seen:
+            return
+        with self._sync_lock:
+            if current == self.seen:
+                return
+            first = self.seen < 0
+            rows = list(repo.graduates_changed_since(session, -1 if first else self.seen))
+            removed = [] if first else repo.tombstones_since(session, self.seen)
+            texts = [n for _, _, skills, _ in rows for n in _names_levels(skills)[0]]
+            self.ensure_phrases(session, texts)
+            if first:
+                live = [r for r in rows if not r[3]]
+                keys, payloads, ids, levels = [], [], [], []
+                indptr = [0]
+                for gid, school, skills, _ in live:
+                    names, lv = _names_levels(skills)
+                    keys.append(gid)
+                    payloads.append(school)
+                    ids.append(self.phrases.ids(names))
+                    levels.append(scoring.encode_levels(lv))
+                    indptr.append(indptr[-1] + len(names))
+                self.index.load(
+                    keys,
+                    np.asarray(indptr, dtype=np.int64),
+                    np.concatenate(ids) if ids else np.zeros(0, dtype=np.int32),
+                    np.concatenate(levels) if levels else np.zeros(0, dtype=np.int8),
+                    payloads,
+                )
+            else:
+                for gid, school, skills, placed in rows:
+                    if placed:
+                        self.index.remove(gid)
+                        continue
+                    names, lv = _names_levels(skills)
+                    self.index.upsert(gid, self.phrases.ids(names), lv, payload=school)
+                for gid in removed:
+                    self.index.remove(gid)
+            self.seen = current
+
+    def demand_skills(self, session: Session, skills: list[Any]) -> scoring.DemandSkills:
+        names = [str(s["name"]) for s in skills]
+        vecs = embed_texts(session, self.encoder, names)
+        return scoring.DemandSkills.build(
+            names,
+            vecs,
+            self.lexical,
+            weights=[float(s.get("importance") or 3) for s in skills],
+            required=[bool(s.get("required")) for s in skills],
+            levels=[s.get("level") for s in skills],
+        )
+
+
+_engine_lock = threading.Lock()
+
+
+def engine_for(app_state: Any) -> MatchingEngine:
+    """The process's engine, built on first use from the encoder loaded at start-up."""
+    engine: MatchingEngine | None = getattr(app_state, "matching", None)
+    if engine is not None:
+        return engine
+    encoder = getattr(app_state, "encoder", None)
+    if encoder is None:
+        raise EncoderUnavailable("The encoder is not loaded; matching is unavailable.")
+    with _engine_lock:
+        engine = getattr(app_state, "matching", None)
+        if engine is None:
+            engine = MatchingEngine(encoder, load_calibration(encoder.name), default_model())
+            app_state.matching = engine
+    return engine
+
+
+# --- small candidate sets (programmes, stateless lists, one graduate) ------------------------------
+
+
+@dataclass
+class CandidateSet:
+    """Candidates as a CSR layout over their distinct phrases."""
+
+    phrase_texts: list[str]
+    indptr: np.ndarray
+    idx: np.ndarray
+    levels: np.ndarray
+
+    @classmethod
+    def build(cls, candidates: list[list[tuple[str, int | None]]]) -> CandidateSet:
+        ids: dict[str, int] = {}
+        texts: list[str] = []
+        idx: list[int] = []
+        levels: list[int | None] = []
+        indptr = [0]
+        for phrases in candidates:
+            for text, level in phrases:
+                key = normalize_phrase(text)
+                if not key:
+                    continue
+                if key not in ids:
+                    ids[key] = len(texts)
+                    texts.append(text)
+                idx.append(ids[key])
+                levels.append(level)
+            indptr.append(len(idx))
+        return cls(
+            texts,
+            np.asarray(indptr, dtype=np.int64),
+            np.asarray(idx, dtype=np.int64),
+            scoring.encode_levels(levels),
+        )
+
+    def entries(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        a, b = int(self.indptr[i]), int(self.indptr[i + 1])
+        return self.idx[a:b], self.levels[a:b]
+
+
+def _score_set(
+    session: Session,
+    engine: MatchingEngine,
+    demand: scoring.DemandSkills,
+    cands: CandidateSet,
+    *,
+    store: bool = True,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(scores per candidate, sim (k, P), cov (k, P))."""
+    vecs = embed_texts(session, engine.encoder, cands.phrase_texts, store=store)
+    sim = scoring.combined_similarity(
+        demand.names,
+        demand.vecs,
+        cands.phrase_texts,
+        vecs,
+        calibration=engine.calibration,
+        lexical=engine.lexical,
+        multilingual=engine.multilingual,
+        demand_lex=demand.lex,
+    )
+    cov = engine.calibration.coverage(sim)
+    best = scoring.best_evidence(
+        cov, demand.levels, cands.indptr, cands.idx, cands.levels, engine.calibration
+    )
+    scores = scoring.aggregate(best, demand.weights, demand.required, engine.calibration)
+    return scores, sim, cov
+
+
+def _explain(
+    engine: MatchingEngine,
+    demand: scoring.DemandSkills,
+    cands: CandidateSet,
+    sim: np.ndarray,
+    cov: np.ndarray,
+    i: int,
+) -> tuple[list[dict[str, Any]], list[str]]:
+    idx, levels = cands.entries(i)
+    return scoring.explain(
+        demand.names,
+        sim,
+        cov,
+        cands.phrase_texts,
+        idx,
+        levels,
+        demand.levels,
+        demand.required,
+        engine.calibration,
+        weights=demand.weights,
+    )
+
+
+def _round(x: float) -> float:
+    return round(float(x), 4)
+
+
+# --- use cases ------------------------------------------------------------------------------------
+
+
+def match_demand(
+    session: Session, app_state: Any, demand: Demand, *, top_k: int, min_score: float | None
+) -> MatchRun:
+    """Rank every (not yet placed) graduate of the consortium for ``demand`` and store the result."""
+    engine = engine_for(app_state)
+    engine.sync(session)
+    skills = engine.demand_skills(session, list(demand.skills or []))
+    result = engine.index.rank(skills, top_k, min_score)
+    run = MatchRun(
+        demand_id=demand.id,
+        organization_id=demand.organization_id,
+        model=engine.encoder.name,
+        model_version=engine.encoder.version,
+        taxonomy_version=repo.latest_taxonomy_version(session),
+        top_k=top_k,
+        min_score=min_score,
+    )
+    payloads = [engine.index.payload(key) for key in result.keys]
+    for i, key in enumerate(result.keys):
+        evidence, missing = engine.index.explain(result, skills, i)
+        run.results.append(
+            MatchResult(
+                rank=i + 1,
+                graduate_id=str(key),
+                school_id=str(payloads[i]),
+                score=_round(result.scores[i]),
+                skills=evidence,
+                missing_required=missing,
+            )
+        )
+    repo.replace_run(session, run)
+    return run
+
+
+def run_view(session: Session, run: MatchRun) -> dict[str, Any]:
+    results = repo.results_with_graduates(session, run.id)
+    return {
+        "demand_id": run.demand_id,
+        "model": run.model,
+        "model_version": run.model_version,
+        "taxonomy_version": run.taxonomy_version,
+        "created_at": run.created_at,
+        "top_k": run.top_k,
+        "min_score": run.min_score,
+        "matches": [
+            {
+                "graduate_id": r.graduate_id,
+                "school_id": r.school_id,
+                "score": r.score,
+                "skills": r.skills,
+                "missing_required": r.missing_required,
+                "graduate_skills": [s.get("name") for s in skills],
+            }
+            for r, skills in results
+        ],
+    }
+
+
+def last_run(session: Session, demand: Demand) -> MatchRun | None:
+    return repo.last_run(session, demand.id)
+
+
+def _program_phrases(program: Program) -> list[tuple[str, int | None]]:
+    out: list[tuple[str, int | None]] = []
+    for c in program.courses:
+        out.append((c.title, None))
+        out.extend((o, None) for o in c.learning_outcomes or [])
+        out.extend((s["name"], None) for s in c.skills or [])
+    return out
+
+
+def program_matches(session: Session, app_state: Any, demand: Demand, *, top_k: int) -> dict[str, Any]:
+    """Programmes ranked by how well their curricula (titles, outcomes, tagged skills) cover ``demand``."""
+    engine = engine_for(app_state)
+    programs = repo.all_programs(session)
+    skills = engine.demand_skills(session, list(demand.skills or []))
+    cands = CandidateSet.build([_program_phrases(p) for p in programs])
+    scores, sim, cov = _score_set(session, engine, skills, cands)
+    idx, top = scoring.top_k(scores, top_k)
+    items = []
+    for i, score in zip(idx, top, strict=True):
+        evidence, missing = _explain(engine, skills, cands, sim, cov, int(i))
+        p = programs[int(i)]
+        items.append(
+            {
+                "program_id": p.id,
+                "school_id": p.organization_id,
+                "name": p.name,
+                "score": _round(score),
+                "skills": evidence,
+                "missing_required": missing,
+            }
+        )
+    return {"demand_id": demand.id, "model": engine.model, "items": items}
+
+
+def demand_matches(session: Session, app_state: Any, graduate: Graduate, *, top_k: int) -> dict[str, Any]:
+    """Open demands ranked for one graduate: all demands' skills scored against the graduate at once."""
+    engine = engine_for(app_state)
+    demands = [d for d in repo.open_demands(session) if d.skills]
+    names, levels = _names_levels(list(graduate.skills or []))
+    cands = CandidateSet.build([list(zip(names, levels, strict=True))])
+    all_skills = [s for d in demands for s in d.skills]
+    if not demands:
+        return {"graduate_id": graduate.id, "model": engine.model, "items": []}
+    stacked = engine.demand_skills(session, all_skills)
+    _, sim, cov = _score_set(session, engine, stacked, cands)
+    best = scoring.best_evidence(
+        cov, stacked.levels, cands.indptr, cands.idx, cands.levels, engine.calibration
+    )
+    bounds = np.cumsum([0] + [len(d.skills) for d in demands])
+    scores = np.asarray(
+        [
+            scoring.aggregate(best[:, a:b], stacked.weights[a:b], stacked.required[a:b], engine.calibration)[
+                0
+            ]
+            for a, b in itertools.pairwise(bounds)
+        ],
+        dtype=np.float32,
+    )
+    idx, top = scoring.top_k(scores, top_k)
+    items = []
+    for i, score in zip(idx, top, strict=True):
+        a, b = int(bounds[i]), int(bounds[i + 1])
+        d = demands[int(i)]
+        evidence, missing = scoring.explain(
+            stacked.names[a:b],
+            sim[a:b],
+            cov[a:b],
+            cands.phrase_texts,
+            cands.idx,
+            cands.levels,
+            stacked.levels[a:b],
+            stacked.required[a:b],
+            engine.calibration,
+            weights=stacked.weights[a:b],
+        )
+        items.append(
+            {
+                "demand_id": d.id,
+                "organization_id": d.organization_id,
+                "title": d.title,
+                "score": _round(score),
+                "skills": evidence,
+                "missing_required": missing,
+            }
+        )
+    return {"graduate_id": graduate.id, "model": engine.model, "items": items}
+
+
+def match_candidates(
+    session: Session,
+    app_state: Any,
+    demand_skills: list[dict[str, Any]],
+    candidates: list[dict[str, Any]],
+    *,
+    top_k: int,
+    min_score: float | None,
+) -> dict[str, Any]:
+    """Stateless ranking of up to 1,000 candidates; nothing about them is stored."""
+    engine = engine_for(app_state)
+    skills = engine.demand_skills(session, demand_skills)
+    cands = CandidateSet.build(
+        [[(s["name"], s.get("level")) for s in c.get("skills") or []] for c in candidates]
+    )
+    scores, sim, cov = _score_set(session, engine, skills, cands, store=False)
+    idx, top = scoring.top_k(scores, top_k, min_score)
+    matches = []
+    for i, score in zip(idx, top, strict=True):
+        evidence, missing = _explain(engine, skills, cands, sim, cov, int(i))
+        matches.append(
+            {
+                "id": candidates[int(i)]["id"],
+                "score": _round(score),
+                "skills": evidence,
+                "missing_required": missing,
+            }
+        )
+    return {"model": engine.model, "matches": matches}
