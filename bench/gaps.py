@@ -51,6 +51,7 @@ import numpy as np
 
 from bench._onet import _VERB_LIST, ATTRIBUTION, Occupation, Onet, load_onet, task_fragment
 
+SERVICE = "service (gap = not covered)"
 N_TASK_SKILLS = 6
 N_TECH_SKILLS = 4
 COVERED_SHARE = 0.5
@@ -513,7 +514,54 @@ def _baseline_scores(
     return np.concatenate([scorer([s.text for s in c.skills], case_items(c)) for c in cases])
 
 
-def evaluate(limit: int | None, encoder_backend: str = "real") -> dict[str, Any]:
+def fit_status_thresholds(coverage: np.ndarray, covered: np.ndarray) -> dict[str, Any]:
+    """Covered / partial cut-offs from fit-split cases, by the matching calibration's criteria:
+    ``covered`` maximises Youden's J, ``partial`` is reached by 95 % of the really taught skills."""
+    from sklearn.metrics import roc_curve
+
+    fpr, tpr, thr = roc_curve(covered.astype(int), coverage)
+    j = int(np.argmax(tpr - fpr))
+    covered_at = float(min(thr[j], 1.0))
+    partial_at = float(min(np.quantile(coverage[covered], 0.05), covered_at))
+    return {
+        "thresholds": {"covered": round(covered_at, 4), "partial": round(partial_at, 4)},
+        "derivation": {
+            "covered": "coverage maximising Youden's J (TPR - FPR) between taught skills and the rest",
+            "partial": "coverage reached by 95 % of the taught skills (5th percentile); below it: gap",
+        },
+        "metrics": {
+            "skills": len(covered),
+            "taught": int(covered.sum()),
+            "youden_j": round(float(tpr[j] - fpr[j]), 4),
+            "auroc": round(auroc(coverage, covered), 4),
+        },
+    }
+
+
+def write_thresholds(encoder: Any, fitted: dict[str, Any], n_cases: int) -> None:
+    from service.gaps.calibration import GAP_THRESHOLDS_PATH
+
+    data: dict[str, Any] = {"encoders": {}}
+    if GAP_THRESHOLDS_PATH.is_file():
+        data = json.loads(GAP_THRESHOLDS_PATH.read_text(encoding="utf-8"))
+    data["encoders"][encoder.name] = {
+        "encoder": {"name": encoder.name, "version": encoder.version},
+        **fitted,
+    }
+    data["data"] = {
+        "source": "O*NET 29.2 (../shared/data/onet_29.2)",
+        "cases": f"{n_cases} known-answer curriculum cases (bench.gaps) of the 'fit' occupations "
+        "(bench._onet.split), disjoint from the 'eval' occupations the benchmark reports on",
+        "attribution": ATTRIBUTION,
+    }
+    data["rebuild"] = "python -m bench.gaps --fit --encoder real && python -m bench.gaps --fit --encoder fake"
+    GAP_THRESHOLDS_PATH.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    from service.gaps.calibration import _entries
+
+    _entries.cache_clear()
+
+
+def evaluate(limit: int | None, encoder_backend: str = "real", fit: bool = False) -> dict[str, Any]:
     from bench._onet import EmbeddingCache
     from service.gaps.service import Scorer
     from service.matching.encoder import load_encoder
@@ -524,23 +572,24 @@ def evaluate(limit: int | None, encoder_backend: str = "real") -> dict[str, Any]
     encoder = load_encoder(encoder_backend)
     cache = EmbeddingCache(encoder, persist=encoder_backend == "real")
     scorer = Scorer.for_encoder(encoder, cache.embed)
-    started = time.perf_counter()
-    fit_service = service_scores(fit_cases, scorer)
-    eval_service = service_scores(eval_cases, scorer)
-    service_seconds = time.perf_counter() - started
-    cache.save()
-
     _, fit_covered, _ = _flatten(fit_cases)
     _, eval_covered, eval_kinds = _flatten(eval_cases)
     fit_gap, eval_gap = ~fit_covered, ~eval_covered
 
     def service_arrays(rows: list[dict[str, Any]], cases: Sequence[Case]) -> tuple[np.ndarray, np.ndarray]:
         cov = np.array([rows[i][s.text]["coverage"] for i, c in enumerate(cases) for s in c.skills])
-        gap = np.array([rows[i][s.text]["status"] == "gap" for i, c in enumerate(cases) for s in c.skills])
-        return cov, gap
+        status = np.array([rows[i][s.text]["status"] for i, c in enumerate(cases) for s in c.skills])
+        return cov, status
 
-    fit_cov, _ = service_arrays(fit_service, fit_cases)
-    eval_cov, eval_pred = service_arrays(eval_service, eval_cases)
+    fit_cov, _ = service_arrays(service_scores(fit_cases, scorer), fit_cases)
+    fitted = fit_status_thresholds(fit_cov, fit_covered)
+    if fit:
+        write_thresholds(encoder, fitted, len(fit_cases))
+    started = time.perf_counter()
+    eval_rows = service_scores(eval_cases, scorer)  # statuses with the shipped thresholds
+    service_seconds = time.perf_counter() - started
+    cache.save()
+    eval_cov, eval_status = service_arrays(eval_rows, eval_cases)
 
     corpus = [t for c in [*fit_cases, *eval_cases] for t in [*case_items(c), *(s.text for s in c.skills)]]
     tfidf = tfidf_scorer(corpus)
@@ -564,21 +613,23 @@ def evaluate(limit: int | None, encoder_backend: str = "real") -> dict[str, Any]
             "by_kind": by_kind,
         }
 
-    report("service", eval_cov, eval_pred, None)
+    th = scorer.thresholds
+    report(SERVICE, eval_cov, eval_status != "covered", th.met)
+    report("service, status gap only", eval_cov, eval_status == "gap", th.partial)
     t_service = fit_gap_threshold(fit_cov, fit_gap)
-    report("service (threshold fitted on fit split)", eval_cov, eval_cov < t_service, t_service)
-    for name, scorer in (("keyword overlap", keyword_scores), ("TF-IDF", tfidf)):
-        fit_scores = _baseline_scores(fit_cases, scorer)
-        eval_scores = _baseline_scores(eval_cases, scorer)
+    report("service, F1-fitted threshold", eval_cov, eval_cov < t_service, t_service)
+    for name, baseline in (("keyword overlap", keyword_scores), ("TF-IDF", tfidf)):
+        fit_scores = _baseline_scores(fit_cases, baseline)
+        eval_scores = _baseline_scores(eval_cases, baseline)
         t = fit_gap_threshold(fit_scores, fit_gap)
         report(name, eval_scores, eval_scores < t, t)
 
-    th = scorer.thresholds
     return {
         "cases": {"fit": len(fit_cases), "eval": len(eval_cases)},
         "skills": {"eval": len(eval_gap), "eval_gaps": int(eval_gap.sum())},
         "encoder": f"{encoder.name} {encoder.version}",
-        "thresholds": {"met": th.met, "partial": th.partial},
+        "thresholds": {"covered": th.met, "partial": th.partial},
+        "fitted_on_fit_split": fitted,
         "service_seconds": round(service_seconds, 1),
         "methods": methods,
     }
@@ -592,6 +643,7 @@ def _print(result: dict[str, Any]) -> None:
         f"baseline thresholds fitted on {result['cases']['fit']} fit cases"
     )
     print(f"encoder {result['encoder']}; service thresholds {result['thresholds']}")
+    print(f"fitted on the fit split now: {result['fitted_on_fit_split']['thresholds']}")
     header = (
         f"{'method':42} {'gap P':>6} {'gap R':>6} {'gap F1':>7} {'AUROC':>6}  "
         f"{'task F1/AUROC':>14} {'tech F1/AUROC':>14}"
@@ -613,13 +665,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="at most N occupations per split")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--encoder", choices=("real", "fake"), default="real")
+    parser.add_argument(
+        "--fit", action="store_true", help="refit the status thresholds and write models/gap_thresholds.json"
+    )
     args = parser.parse_args(argv)
-    result = evaluate(args.limit, args.encoder)
+    result = evaluate(args.limit, args.encoder, args.fit)
     if args.json:
         print(json.dumps(result, indent=2))
     else:
         _print(result)
-    service, kw, tf = (result["methods"][k] for k in ("service", "keyword overlap", "TF-IDF"))
+    service, kw, tf = (result["methods"][k] for k in (SERVICE, "keyword overlap", "TF-IDF"))
     beats = all(service[m] > other[m] for other in (kw, tf) for m in ("gap_f1", "auroc"))
     print(f"\nservice beats keyword overlap and TF-IDF on gap F1 and AUROC: {'yes' if beats else 'NO'}")
     return 0 if beats else 1

@@ -9,9 +9,10 @@ similarity and calibrated coverage matrices, and hands them here:
   check parts"), while a demanded skill is a short phrase; comparing the phrase with the whole
   sentence dilutes both the embedding and the lexical channel. So each outcome is also scored
   through its *units* (:func:`outcome_units`): the outcome without its generic lead-in ("Students
-  will be able to", "能够", "掌握"), its parts between punctuation (and Chinese 并), and the head
-  of each part before a subordinate clause ("... to check parts", "... such as ..."). The evidence
-  shown is always the whole outcome; ``matched`` names the unit that matched.
+  will be able to", "能够", "掌握"), its parts between punctuation (and Chinese 并) except those
+  that only elaborate the previous part (", such as ...", ", and other ...", ", using ..."), and
+  the head of each part before a subordinate clause ("... to check parts", "... such as ...").
+  The evidence shown is always the whole outcome; ``matched`` names the unit that matched.
 - :func:`group_skills` folds the demanded skills of the demands in scope into lines: the same wording
   (after normalisation) always shares a line; with ``group=True`` paraphrases ("PLC programming",
   "programming PLCs") share one too. Paraphrases are found by average-linkage agglomerative clustering
@@ -132,6 +133,14 @@ _CLAUSE = re.compile(
 _CONJUNCTION = re.compile(
     r"^(?:and|or|then|also|as\s+well\s+as)\s+|^(?:并且|并|和|及|以及|且)", re.IGNORECASE
 )
+# A part after a comma that starts like this elaborates the previous part ("..., such as X",
+# "..., and other data", "..., using Y"); it is not scored on its own.
+_CONTINUATION = re.compile(
+    r"^(?:such\s+as|including|include|e\.g\.|for\s+example|especially|particularly|like|using|with|"
+    r"by|from|in|on|at|of|for|to|as|other|etc|which|who|whose|where|when|while|whether|if|"
+    r"such|these|those|this|it|them|its|their)\b",
+    re.IGNORECASE,
+)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
@@ -147,8 +156,10 @@ def outcome_units(text: str) -> list[str]:
     body = _LEAD_IN.sub("", text, count=1).strip()
     if body and body != text and _substantial(body):
         units.append(body)
-    for part in _PARTS.split(body or text):
-        part = _CONJUNCTION.sub("", part.strip(), count=1)
+    for i, raw in enumerate(_PARTS.split(body or text)):
+        part = _CONJUNCTION.sub("", raw.strip(), count=1)
+        if i > 0 and _CONTINUATION.match(part):
+            continue
         part = _LEAD_IN.sub("", part, count=1).strip()
         if _substantial(part):
             units.append(part)

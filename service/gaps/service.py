@@ -17,12 +17,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from sqlalchemy.orm import Session
 
 from service.curricula import service as curricula_service
 from service.demands import repository as demands_repo
 from service.errors import NotFound, Unprocessable
 from service.gaps import analysis
+from service.gaps.calibration import gap_thresholds
 from service.gaps.schemas import GapAnalysisRequest, ScopeKind
 from service.matching import scoring
 from service.matching.calibration import Calibration, load_calibration
@@ -32,6 +34,21 @@ from service.matching.lexical import default_model as lexical_model
 from service.orm import Demand, Organization, Program
 
 Embed = Callable[[list[str]], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Phrases:
+    """Texts prepared for scoring once: their vectors and lexical rows."""
+
+    texts: list[str]
+    vecs: np.ndarray
+    lex: sp.csr_matrix
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def rows(self, start: int, stop: int) -> Phrases:
+        return Phrases(self.texts[start:stop], self.vecs[start:stop], self.lex[start:stop])
 
 
 @dataclass(frozen=True)
@@ -56,24 +73,41 @@ class Scorer:
 
     @property
     def thresholds(self) -> analysis.Thresholds:
-        """The calibrated MET / PARTIAL cut-offs (``models/calibration.json``)."""
-        return analysis.Thresholds(met=self.calibration.met, partial=self.calibration.partial)
+        """Covered / partial cut-offs of calibrated coverage (``models/gap_thresholds.json``)."""
+        return gap_thresholds(self.calibration)
 
-    def pair_scores(self, left: list[str], right: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    @property
+    def met(self) -> float:
+        """The matching engine's MET threshold: one phrase counts as evidence of another."""
+        return self.calibration.met
+
+    def prepare(self, texts: Sequence[str]) -> Phrases:
+        """Embed (through the phrase cache) and analyse ``texts`` once, to score them many times."""
+        texts = list(texts)
+        vecs = self.embed(texts) if texts else np.zeros((0, 1), dtype=np.float32)
+        return Phrases(texts, vecs, self.lexical.transform(texts))
+
+    def scores(self, left: Phrases, right: Phrases) -> tuple[np.ndarray, np.ndarray]:
         """(combined similarity, calibrated coverage) of every left phrase against every right one."""
-        if not left or not right:
+        if not len(left) or not len(right):
             empty = np.zeros((len(left), len(right)), dtype=np.float32)
             return empty, empty
         sim = scoring.combined_similarity(
-            left,
-            self.embed(left),
-            right,
-            self.embed(right),
+            left.texts,
+            left.vecs,
+            right.texts,
+            right.vecs,
             calibration=self.calibration,
             lexical=self.lexical,
             multilingual=self.multilingual,
+            demand_lex=left.lex,
+            phrase_lex=right.lex,
         )
         return sim, scoring.coverage(sim, self.calibration)
+
+    def pair_scores(self, left: list[str], right: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`scores` of two lists of texts."""
+        return self.scores(self.prepare(left), self.prepare(right))
 
 
 def group_lines(
@@ -82,12 +116,12 @@ def group_lines(
     """Report lines of the demanded skills; ``group`` folds paraphrases together (aggregate scopes)."""
     if not group:
         return analysis.group_skills(occurrences)
-    phrases, _ = analysis.distinct_phrases(occurrences)
+    phrases = scorer.prepare(analysis.distinct_phrases(occurrences)[0])
 
     def block(start: int, stop: int) -> np.ndarray:
-        return scorer.pair_scores(phrases[start:stop], phrases)[1]
+        return scorer.scores(phrases.rows(start, stop), phrases)[1]
 
-    labels = analysis.cluster_phrases(len(phrases), block, scorer.thresholds.met)
+    labels = analysis.cluster_phrases(len(phrases), block, scorer.met)
     return analysis.group_skills(occurrences, labels)
 
 
@@ -133,15 +167,13 @@ def analyse_curriculum(
     return analysis.build_report(program_id, scope, assessments, scorer.model)
 
 
-def scorer_for(session: Session, encoder: Encoder) -> Scorer:
-    """A scorer that embeds through the matching engine's database phrase cache."""
-    try:
-        from service.matching.service import embed_texts
-    except ImportError:  # the phrase cache is not there yet: embed directly
-        return Scorer.for_encoder(encoder, encoder.encode)
+def scorer_for(session: Session, encoder: Encoder, *, store: bool = True) -> Scorer:
+    """A scorer that embeds through the matching engine's database phrase cache; ``store=False``
+    reads the cache but keeps no new phrase (stateless calls keep nothing of what they were sent)."""
+    from service.matching.service import embed_texts
 
     def embed(texts: list[str]) -> np.ndarray:
-        return embed_texts(session, encoder, texts)
+        return embed_texts(session, encoder, texts, store=store)
 
     return Scorer.for_encoder(encoder, embed)
 
@@ -248,7 +280,7 @@ def stateless_report(session: Session, encoder: Encoder, body: GapAnalysisReques
         "headcount": body.demand.headcount,
     }
     return analyse_curriculum(
-        scorer=scorer_for(session, encoder),
+        scorer=scorer_for(session, encoder, store=False),
         courses=courses,
         demands=[demand],
         group=False,

@@ -169,9 +169,10 @@ def graduate_holdings(
     wording_row = {normalize_phrase(p): i for i, p in enumerate(wordings)}
     line_rows = [[wording_row[normalize_phrase(p)] for p in line.phrases] for line in lines]
     holds = np.zeros((len(phrases), len(lines)), dtype=bool)
+    prepared = scorer.prepare(wordings)
     for start in range(0, len(phrases), GRADUATE_BLOCK):
         chunk = phrases[start : start + GRADUATE_BLOCK]
-        _, cov = scorer.pair_scores(wordings, chunk)
+        _, cov = scorer.scores(prepared, scorer.prepare(chunk))
         ok = cov >= met  # (wordings, chunk)
         for j, idx in enumerate(line_rows):
             holds[start : start + len(chunk), j] = ok[idx].any(axis=0)
@@ -196,7 +197,7 @@ def skill_rows(
         [{"id": d.id, "headcount": d.headcount, "skills": d.skills} for d in demands]
     )
     lines = gaps_service.group_lines(scorer, occurrences, group=True)
-    counts = graduate_holdings(scorer, lines, repo.unplaced_graduate_skills(session), scorer.thresholds.met)
+    counts = graduate_holdings(scorer, lines, repo.unplaced_graduate_skills(session), scorer.met)
     rows = []
     for line, n in zip(lines, counts, strict=True):
         suppressed = 0 < int(n) < min_group

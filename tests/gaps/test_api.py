@@ -199,8 +199,18 @@ def test_region_without_open_demands_gives_an_empty_report(client: TestClient) -
     assert report["scope"]["demands"] == 0
 
 
-def test_stateless_analysis_has_the_same_shape(client: TestClient) -> None:
+def _cached_phrases(app: Any) -> int:
+    from sqlalchemy import func, select
+
+    from service.orm import PhraseEmbedding
+
+    with app.state.read_sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(PhraseEmbedding)) or 0)
+
+
+def test_stateless_analysis_has_the_same_shape(client: TestClient, app: Any) -> None:
     ent = make_org(client, "enterprise")
+    cached = _cached_phrases(app)
     body = {
         "curriculum": {
             "courses": [
@@ -226,8 +236,9 @@ def test_stateless_analysis_has_the_same_shape(client: TestClient) -> None:
     assert payroll["status"] == "gap"
     assert payroll["nearest_course"]["course_index"] in (0, 1)
     assert [s["skill"] for s in report["skills"]] == ["payroll accounting", "CNC machining"]
-    # Nothing was stored: the caller's demand list is still empty.
+    # Nothing was stored: no demand, and none of the phrases in the phrase cache.
     assert client.get("/v1/demands", headers=ent.headers).json()["items"] == []
+    assert _cached_phrases(app) == cached
 
 
 def test_stateless_analysis_rejects_bad_bodies(client: TestClient) -> None:
