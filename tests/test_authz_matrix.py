@@ -130,6 +130,9 @@ def build_world(client: TestClient, app: FastAPI) -> World:
     )
     assert r.status_code == 201, r.text
     order = r.json()
+    if ("POST", "/v1/demands/{demand_id}/matches") in app_routes(app):  # a stored result to read
+        r = client.post(f"/v1/demands/{demand['id']}/matches", json={"top_k": 10}, headers=ent.headers)
+        assert r.status_code == 200, r.text
     r = client.get(f"/v1/organizations/{ent.id}/api-keys", headers=admin_headers())
     key_id = r.json()[0]["id"]
     world = World(
@@ -294,6 +297,21 @@ EXPECTATIONS: dict[tuple[str, str], list[Case]] = {
     # insights: aggregates only, any member (the government included)
     ("GET", "/v1/insights/skills"): api(ALL, 200),
     ("GET", "/v1/insights/members"): api(ALL, 200),
+    # matching: a demand's rankings for its owner, a graduate's for its school; stateless for anyone
+    ("POST", "/v1/demands/{demand_id}/matches"): api(
+        DEMAND_OWNERS, 200, owners=A_ENT, json=lambda w: {"top_k": 5}
+    ),
+    ("GET", "/v1/demands/{demand_id}/matches"): api(DEMAND_OWNERS, 200, owners=A_ENT),
+    ("GET", "/v1/demands/{demand_id}/program-matches"): api(DEMAND_OWNERS, 200, owners=A_ENT),
+    ("GET", "/v1/graduates/{graduate_id}/demand-matches"): api(SCHOOL, 200, owners=A_SCHOOL),
+    ("POST", "/v1/match"): api(
+        ALL,
+        200,
+        json=lambda w: {
+            "demand": {"skills": [{"name": "CNC machining"}]},
+            "candidates": [{"id": "c1", "skills": [{"name": "CNC lathe"}]}],
+        },
+    ),
     # pages (cookie sign-in); the same role rules, a 404 page for what is not the caller's
     ("GET", "/ui/static/{path}"): api(PUBLIC, 200),
     ("GET", "/ui/sign-in"): page(PUBLIC, 200, expect={t: 303 for t in TENANTS}),

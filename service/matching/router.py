@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -19,6 +20,7 @@ from service.matching.schemas import (
     StatelessMatchRequest,
     StatelessMatchResponse,
 )
+from service.ops.deadline import Deadline, use_deadline
 from service.ops.metrics import observe_match, timed
 from service.orm import Demand, Graduate
 
@@ -39,8 +41,11 @@ OwnedDemand = Annotated[Demand, Depends(owned_demand)]
 OwnedGraduate = Annotated[Graduate, Depends(owned_graduate)]
 
 
-def _timed() -> AbstractContextManager[None]:
-    return timed(observe_match)
+@contextmanager
+def _timed(request: Request) -> Iterator[None]:
+    """Time the matching work and give it ``match_timeout_seconds`` (past it: 503, see ops.deadline)."""
+    with use_deadline(Deadline(request.app.state.settings.match_timeout_seconds)), timed(observe_match):
+        yield
 
 
 @router.post(
@@ -52,7 +57,7 @@ def create_matches(
     demand: OwnedDemand, session: SessionDep, request: Request, body: MatchRequest | None = None
 ) -> MatchRunRead:
     body = body or MatchRequest()
-    with _timed():
+    with _timed(request):
         run = service.match_demand(
             session, request.app.state, demand, top_k=body.top_k, min_score=body.min_score
         )
@@ -77,7 +82,7 @@ def get_matches(demand: OwnedDemand, session: SessionDep) -> MatchRunRead:
 def get_program_matches(
     demand: OwnedDemand, session: SessionDep, request: Request, top_k: TopKQuery = 10
 ) -> ProgramMatches:
-    with _timed():
+    with _timed(request):
         return ProgramMatches.model_validate(
             service.program_matches(session, request.app.state, demand, top_k=top_k)
         )
@@ -91,7 +96,7 @@ def get_program_matches(
 def get_demand_matches(
     graduate: OwnedGraduate, session: SessionDep, request: Request, top_k: TopKQuery = 10
 ) -> DemandMatches:
-    with _timed():
+    with _timed(request):
         return DemandMatches.model_validate(
             service.demand_matches(session, request.app.state, graduate, top_k=top_k)
         )
@@ -106,7 +111,7 @@ def get_demand_matches(
 def stateless_match(
     body: StatelessMatchRequest, session: SessionDep, request: Request, _org: CurrentOrg
 ) -> StatelessMatchResponse:
-    with _timed():
+    with _timed(request):
         result = service.match_candidates(
             session,
             request.app.state,

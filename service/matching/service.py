@@ -26,6 +26,7 @@ from service.matching.calibration import Calibration, load_calibration
 from service.matching.encoder import Encoder, EncoderUnavailable, normalize_phrase
 from service.matching.index import GraduateIndex, PhraseStore
 from service.matching.lexical import LexicalModel, default_model
+from service.ops.deadline import check_deadline
 from service.orm import Demand, Graduate, MatchResult, MatchRun, Program
 
 log = logging.getLogger(__name__)
@@ -312,8 +313,11 @@ def match_demand(
     """Rank every (not yet placed) graduate of the consortium for ``demand`` and store the result."""
     engine = engine_for(app_state)
     engine.sync(session)
+    check_deadline()
     skills = engine.demand_skills(session, list(demand.skills or []))
+    check_deadline()
     result = engine.index.rank(skills, top_k, min_score)
+    check_deadline()
     run = MatchRun(
         demand_id=demand.id,
         organization_id=demand.organization_id,
@@ -382,8 +386,10 @@ def program_matches(session: Session, app_state: Any, demand: Demand, *, top_k: 
     engine = engine_for(app_state)
     programs = repo.all_programs(session)
     skills = engine.demand_skills(session, list(demand.skills or []))
+    check_deadline()
     cands = CandidateSet.build([_program_phrases(p) for p in programs])
     scores, sim, cov = _score_set(session, engine, skills, cands)
+    check_deadline()
     idx, top = scoring.top_k(scores, top_k)
     items = []
     for i, score in zip(idx, top, strict=True):
@@ -412,7 +418,9 @@ def demand_matches(session: Session, app_state: Any, graduate: Graduate, *, top_
     if not demands:
         return {"graduate_id": graduate.id, "model": engine.model, "items": []}
     stacked = engine.demand_skills(session, all_skills)
+    check_deadline()
     _, sim, cov = _score_set(session, engine, stacked, cands)
+    check_deadline()
     best = scoring.best_evidence(
         cov, stacked.levels, cands.indptr, cands.idx, cands.levels, engine.calibration
     )
@@ -468,10 +476,12 @@ def match_candidates(
     """Stateless ranking of up to 1,000 candidates; nothing about them is stored."""
     engine = engine_for(app_state)
     skills = engine.demand_skills(session, demand_skills)
+    check_deadline()
     cands = CandidateSet.build(
         [[(s["name"], s.get("level")) for s in c.get("skills") or []] for c in candidates]
     )
     scores, sim, cov = _score_set(session, engine, skills, cands, store=False)
+    check_deadline()
     idx, top = scoring.top_k(scores, top_k, min_score)
     matches = []
     for i, score in zip(idx, top, strict=True):

@@ -14,7 +14,7 @@ from service.app import create_app
 from service.ops import metrics, ratelimit
 from service.ops.deadline import Deadline, MatchDeadline, check_deadline, use_deadline
 from service.settings import Settings
-from tests.builders import admin_headers, graduate_body, make_org
+from tests.builders import admin_headers, demand_body, graduate_body, make_org
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -222,3 +222,36 @@ def test_deadline_helpers() -> None:
     live = Deadline(60)
     assert live.remaining is not None and 59 < live.remaining <= 60
     live.check()
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/v1/demands/{demand_id}/matches"),
+        ("GET", "/v1/demands/{demand_id}/program-matches"),
+        ("GET", "/v1/graduates/{graduate_id}/demand-matches"),
+        ("POST", "/v1/match"),
+    ],
+)
+def test_matching_calls_stop_at_the_match_timeout(settings: Settings, method: str, path: str) -> None:
+    with _client(settings, match_timeout_seconds=1e-9) as client:
+        enterprise, school = make_org(client, "enterprise"), make_org(client, "school")
+        r = client.post("/v1/demands", json=demand_body(), headers=enterprise.headers)
+        demand_id = r.json()["id"]
+        r = client.post("/v1/graduates", json=graduate_body(), headers=school.headers)
+        graduate_id = r.json()["id"]
+        caller = school if "graduate_id" in path else enterprise
+        body = None
+        if path == "/v1/match":
+            body = {"demand": {"skills": [{"name": "CNC"}]}, "candidates": [{"id": "c1", "skills": []}]}
+        elif method == "POST":
+            body = {"top_k": 5}
+        url = path.format(demand_id=demand_id, graduate_id=graduate_id)
+        r = client.request(method, url, json=body, headers=caller.headers)
+        assert r.status_code == 503, r.text
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["type"].endswith("/match-timeout")
+        assert r.headers["Retry-After"]
+        if path.endswith("/matches"):  # nothing was stored
+            stored = client.get(url, headers=caller.headers)
+            assert stored.status_code == 404
