@@ -20,6 +20,7 @@ from service.errors import ServiceUnavailable
 from service.gaps import service
 from service.gaps.schemas import GapAnalysisRequest, GapReport
 from service.matching.encoder import Encoder
+from service.ops.metrics import observe_gap, timed
 
 router = APIRouter(prefix="/v1", tags=["gaps"])
 
@@ -67,15 +68,16 @@ def program_gaps(
     coverage by the curriculum's course titles, learning outcomes and tagged skills, status and
     evidence; for a gap, the nearest course. Worst weighted gaps first. Give exactly one scope:
     ``demand_id``, or ``region`` and/or ``industry`` (paraphrased skills are then grouped)."""
-    return service.stored_report(
-        session,
-        encoder,
-        org,
-        program,
-        demand_id=_blank(demand_id),
-        region=_blank(region),
-        industry=_blank(industry),
-    )
+    with timed(observe_gap):
+        return service.stored_report(
+            session,
+            encoder,
+            org,
+            program,
+            demand_id=_blank(demand_id),
+            region=_blank(region),
+            industry=_blank(industry),
+        )
 
 
 @router.post(
@@ -91,4 +93,5 @@ def gap_analysis(
     """The same report for a curriculum and a demand given in the request (nothing is stored;
     ``course_id`` is null and ``course_index`` names the course). Weight = headcount (default 1) x
     importance. A curriculum with no courses is 422."""
-    return service.stateless_report(session, encoder, body)
+    with timed(observe_gap):
+        return service.stateless_report(session, encoder, body)

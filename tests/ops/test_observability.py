@@ -201,3 +201,31 @@ def test_encoder_batches_are_counted_whoever_calls_the_encoder(client: TestClien
     app.state.encoder.encode(["CNC machining", "welding", "PLC programming"])
     after = calls()
     assert (after[0] - before[0], after[1] - before[1]) == (1, 3)
+
+
+def test_gap_analysis_and_matching_latency_are_recorded(client: TestClient) -> None:
+    enterprise = make_org(client, "enterprise")
+    before = _samples(client.get("/metrics").text)
+    r = client.post(
+        "/v1/gap-analysis",
+        json={
+            "curriculum": {"courses": [{"title": "CNC machining practice"}]},
+            "demand": {"skills": [{"name": "CNC machining"}, {"name": "welding"}]},
+        },
+        headers=enterprise.headers,
+    )
+    assert r.status_code == 200, r.text
+    r = client.post(
+        "/v1/match",
+        json={
+            "demand": {"skills": [{"name": "CNC"}]},
+            "candidates": [{"id": "c1", "skills": [{"name": "CNC"}]}],
+        },
+        headers=enterprise.headers,
+    )
+    assert r.status_code == 200, r.text
+    after = _samples(client.get("/metrics").text)
+    for name in ("talentmatch_gap_duration_seconds_count", "talentmatch_match_duration_seconds_count"):
+        assert after[(name, ())] - before.get((name, ()), 0.0) == 1
+    cache = ("talentmatch_phrase_cache_hits_total", "talentmatch_phrase_cache_misses_total")
+    assert sum(after[(n, ())] - before.get((n, ()), 0.0) for n in cache) >= 1
