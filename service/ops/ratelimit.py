@@ -143,12 +143,19 @@ class KeyDirectory:
         self._lock = threading.Lock()
         self._cache: OrderedDict[str, tuple[str | None, float]] = OrderedDict()
 
-    def organization_for(self, key_hash: str) -> str | None:
-        now = time.monotonic()
+    def cached(self, key_hash: str) -> tuple[bool, str | None]:
+        """(found, organisation id) from the cache alone: no database access."""
         with self._lock:
             hit = self._cache.get(key_hash)
-            if hit is not None and hit[1] > now:
-                return hit[0]
+        if hit is not None and hit[1] > time.monotonic():
+            return True, hit[0]
+        return False, None
+
+    def organization_for(self, key_hash: str) -> str | None:
+        found, org_id = self.cached(key_hash)
+        if found:
+            return org_id
+        now = time.monotonic()
         org_id = self._lookup(key_hash)
         with self._lock:
             self._cache[key_hash] = (org_id, now + self.ttl)
@@ -195,7 +202,9 @@ class RateLimit:
             store = state.rate_limit_store = make_store(state.settings.redis_url)
         return store
 
-    def _bucket(self, scope: Scope) -> str:
+    def _bucket(self, scope: Scope, *, cached_only: bool = False) -> str | None:
+        """The bucket the request counts against; with ``cached_only``, None when finding it would
+        need the database (an API key not seen in the last minute)."""
         token = None
         for name, value in scope.get("headers", []):
             if name == b"authorization":
@@ -207,14 +216,21 @@ class RateLimit:
             admin_key = self.fastapi_app.state.settings.admin_key
             if admin_key and hmac.compare_digest(token.encode(), admin_key.encode()):
                 return "admin"
-            org_id = self.keys.organization_for(hashlib.sha256(token.encode()).hexdigest())
+            key_hash = hashlib.sha256(token.encode()).hexdigest()
+            if cached_only:
+                found, org_id = self.keys.cached(key_hash)
+                if not found:
+                    return None
+            else:
+                org_id = self.keys.organization_for(key_hash)
             if org_id is not None:
                 return f"org:{org_id}"
         client = scope.get("client")
         return f"addr:{client[0] if client else 'unknown'}"
 
-    def _check(self, scope: Scope) -> Decision:
-        bucket = self._bucket(scope)
+    def _check(self, scope: Scope, bucket: str | None = None) -> Decision:
+        bucket = bucket or self._bucket(scope)
+        assert bucket is not None
         try:
             return self.store.hit(bucket, self.limit)
         except Exception as exc:
@@ -229,7 +245,13 @@ class RateLimit:
         if scope["type"] != "http" or self.limit <= 0 or self._exempt(scope.get("path", "")):
             await self.app(scope, receive, send)
             return
-        decision = await anyio.to_thread.run_sync(self._check, scope)
+        # In memory with the key already known: decide here, no thread. Otherwise (a database lookup,
+        # a Redis round trip) in a worker thread, so the event loop never waits on I/O.
+        bucket = self._bucket(scope, cached_only=True) if isinstance(self.store, MemoryStore) else None
+        if bucket is not None:
+            decision = self._check(scope, bucket)
+        else:
+            decision = await anyio.to_thread.run_sync(self._check, scope)
         if decision.allowed:
             await self.app(scope, receive, send)
             return
