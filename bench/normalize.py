@@ -11,13 +11,13 @@ function as ``POST /v1/skills/normalize`` (top 20), with expert-made answers fro
   titles only. Queries: examples listed under exactly one class.
 - ``tech-class+alt``: the same with half of each class's examples as alternative labels; queries: the
   other half.
+- ``esco-half``: real ESCO labels (the v1.1.1 sample in ``tests/taxonomy/data``): half of each skill's
+  alternative labels stay, the other half are the queries.
 
 In the same run, on the same label sets, two TF-IDF baselines (scikit-learn; word 1-2-grams and
-character 3-5-grams) rank skills by their best label's cosine. Reported: R@1, R@5 and MRR@20.
-
-``--fit`` first fits the service's score calibration (:mod:`service.taxonomy.scoring`) on the *fit*
-occupations' held-out titles (never on the benchmark's queries) and writes
-``models/taxonomy_calibration.json``.
+character 3-5-grams) rank skills by their best label's cosine. Reported: R@1, R@5 and MRR@20, and for
+the service how often its top-1 candidate is right when its score reaches a threshold (the canonical
+id needs 0.85, extraction 0.6).
 
 This includes information from the O*NET 29.2 Database by the U.S. Department of Labor, Employment and
 Training Administration (USDOL/ETA). Used under the CC BY 4.0 license. O*NET® is a trademark of USDOL/ETA.
@@ -201,61 +201,47 @@ def metrics(ranked: list[list[str]], answers: list[str]) -> dict[str, float]:
     return {"R@1": r1 / n, "R@5": r5 / n, "MRR": rr / n}
 
 
-# -- calibration fit -----------------------------------------------------------------------------
+# -- thresholds --------------------------------------------------------------------------------
 
 
-def fit_calibration(encoder: Any, sample: int, seed: int) -> None:
-    """Fit the four curve parameters on the fit occupations' held-out alternate titles."""
-    from scipy.optimize import minimize
+ESCO_SAMPLE = Path(__file__).resolve().parents[1] / "tests" / "taxonomy" / "data" / "esco_sample"
 
-    from service.matching import lexical
-    from service.taxonomy.scoring import Calibration, combine, save_calibration
 
-    task = task_alt_title(part="fit")
-    rng = random.Random(seed)
-    queries = rng.sample(task.queries, min(sample, len(task.queries)))
-    service = Service(task, encoder)
-    texts = [normalize_phrase(t) for t, _ in queries]
+def task_esco_half() -> Task:
+    """The ESCO sample (real ESCO labels, not O*NET): half of each skill's alternative labels stay in
+    the taxonomy, the other half are queries whose answer is their skill."""
+    from service.taxonomy.importers import parse_esco
+
+    parsed = parse_esco(ESCO_SAMPLE)
+    records = []
+    queries = []
+    for r in parsed.records:
+        keep = tuple(a for a in r.alt_labels if _half(a) == 0)
+        records.append(SkillRecord(r.skill_id, r.preferred_label, alt_labels=keep))
+        queries.extend((a, r.skill_id) for a in r.alt_labels if _half(a) == 1)
+    labels = {normalize_phrase(x) for r in records for x, _ in r.labels()}
+    kept = [(t, a) for t, a in queries if normalize_phrase(t) not in labels]
+    return Task("esco-half", records, kept, "ESCO v1.1.1 sample")
+
+
+def threshold_table(
+    service: Service, task: Task, queries: list[tuple[str, str]]
+) -> list[tuple[float, float, float]]:
+    """(threshold, share of queries whose top-1 score reaches it, precision of those top-1s)."""
+    from service.taxonomy import service as taxonomy_service
+
+    texts = [t for t, _ in queries]
+    tops: list[tuple[str, float]] = []
     with service.read() as session:
-        index = service.runtime.index(session)
-        vecs = service.runtime.query_vectors(session, texts)
-    hits = index.search(vecs, texts, TOP)
-    q_lex = lexical.default_model().transform(texts)
-    cos_l, lex_l, y_l = [], [], []
-    for i, ((_, answer), found) in enumerate(zip(queries, hits, strict=True)):
-        skills = {h.skill for h in found} | {index.skill_pos[answer]}
-        for skill in skills:
-            start = int(index.skill_starts[skill])
-            end = (
-                int(index.skill_starts[skill + 1])
-                if skill + 1 < len(index.skill_starts)
-                else len(index.label_norm)
-            )
-            cos = index.vectors[start:end].astype(np.float32) @ vecs[i]
-            lex = np.asarray((q_lex[i] @ index.lexical_t[:, start:end]).toarray()).ravel()
-            j = int(np.argmax(np.maximum(cos, lex)))
-            cos_l.append(float(cos[j]))
-            lex_l.append(float(lex[j]))
-            y_l.append(1.0 if index.skill_ids[skill] == answer else 0.0)
-    cos_a, lex_a, y = np.asarray(cos_l), np.asarray(lex_l), np.asarray(y_l)
-
-    def loss(p: np.ndarray) -> float:
-        cal = Calibration(float(p[0]), float(p[1]), float(p[2]), float(p[3]))
-        prob = np.clip(combine(cos_a, lex_a, 1.0, cal).astype(np.float64), 1e-6, 1 - 1e-6)
-        return float(-np.mean(y * np.log(prob) + (1 - y) * np.log(1 - prob)))
-
-    start = Calibration()
-    x0 = np.asarray([start.sem_slope, start.sem_mid, start.lex_slope, start.lex_mid])
-    res = minimize(loss, x0, method="Nelder-Mead", options={"maxiter": 4000, "xatol": 1e-4, "fatol": 1e-7})
-    cal = Calibration(*(float(v) for v in res.x))
-    note = (
-        "python -m bench.normalize --fit: logistic curves of cosine and lexical similarity, noisy-or, fitted "
-        f"by log-loss on {len(queries)} held-out alternate titles of O*NET 29.2 *fit* occupations "
-        f"({int(y.sum())} positive and {int(len(y) - y.sum())} negative pairs)"
-    )
-    save_calibration(encoder.name, cal, note)
-    service.close()
-    print(f"calibration for {encoder.name}: {cal} (log-loss {loss(x0):.4f} -> {res.fun:.4f}, {len(y)} pairs)")
+        for start in range(0, len(texts), 100):
+            for _, cands in taxonomy_service.normalize(session, texts[start : start + 100], top_k=1):
+                tops.append((cands[0].skill_id, cands[0].score) if cands else ("", 0.0))
+    rows = []
+    for t in (0.5, 0.6, 0.7, 0.8, 0.85, 0.9):
+        chosen = [(got, want) for (got, score), (_, want) in zip(tops, queries, strict=True) if score >= t]
+        right = sum(got == want for got, want in chosen)
+        rows.append((t, len(chosen) / max(len(queries), 1), right / max(len(chosen), 1)))
+    return rows
 
 
 def main() -> None:
@@ -265,21 +251,19 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=2000, help="queries per task (sampled, seeded)")
     parser.add_argument("--encoder", choices=("real", "fake"), default="real")
     parser.add_argument("--device", default=os.environ.get("TALENTMATCH_ENCODER_DEVICE", "cpu"))
-    parser.add_argument("--fit", action="store_true", help="fit the calibration first (fit split only)")
     parser.add_argument("--fresh", action="store_true", help="rebuild the bench databases (cold cache)")
     parser.add_argument("--seed", type=int, default=5)
-    parser.add_argument("--tasks", default="alt-title,tech-class,tech-class+alt")
+    parser.add_argument("--tasks", default="alt-title,tech-class,tech-class+alt,esco-half")
     args = parser.parse_args()
 
     from service.matching.encoder import load_encoder
 
     encoder = load_encoder(args.encoder, None, args.device)
-    if args.fit:
-        fit_calibration(encoder, sample=3000, seed=args.seed)
     builders = {
         "alt-title": task_alt_title,
         "tech-class": lambda: task_tech_class(False),
         "tech-class+alt": lambda: task_tech_class(True),
+        "esco-half": task_esco_half,
     }
     rows = []
     for name in args.tasks.split(","):
@@ -292,6 +276,7 @@ def main() -> None:
         began = time.perf_counter()
         ranked = service.rank(texts)
         per_query = (time.perf_counter() - began) / max(len(texts), 1) * 1000
+        thresholds = threshold_table(service, task, queries)
         service.close()
         n_labels = sum(1 + len(r.alt_labels) for r in task.records)
         print(
@@ -308,6 +293,12 @@ def main() -> None:
             m = metrics(result, answers)
             rows.append((name, method, m))
             print(f"  {method:<32} R@1 {m['R@1']:.3f}  R@5 {m['R@5']:.3f}  MRR {m['MRR']:.3f}")
+        print(
+            "  service top-1 by score: "
+            + "; ".join(
+                f">= {t:.2f}: {share:.0%} of queries, {prec:.0%} right" for t, share, prec in thresholds
+            )
+        )
     print(f"\nencoder {encoder.name} {encoder.version} on {args.device}; seed {args.seed}. {ATTRIBUTION}")
 
 

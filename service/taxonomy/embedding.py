@@ -5,8 +5,9 @@ Each distinct normalised phrase is embedded once per encoder: the cache key is t
 float32 bytes.
 
 - :func:`ensure_cached` fills the cache for a large set of phrases (an import): it encodes only the
-  missing ones, in big batches, each batch written and committed in its own short transaction, so an
-  interrupted import resumes where it stopped and a re-import embeds nothing.
+  missing ones, in big batches (``BULK_BATCH_SIZE`` phrases per forward pass), each batch of
+  ``ENCODE_BATCH`` written and committed in its own short transaction, so an interrupted import
+  resumes where it stopped and a re-import embeds nothing.
 - :func:`vectors_for` reads vectors (and, inside a write transaction, embeds and stores the missing).
 """
 
@@ -22,7 +23,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.matching.encoder import Encoder, normalize_phrase
 from service.taxonomy import repository as repo
 
-ENCODE_BATCH = 2048
+ENCODE_BATCH = 4096
+# Short phrases encode much faster in large batches on a CPU (measured on all-MiniLM-L6-v2, 2 cores:
+# 130 labels/s at 64 per batch, 205 at 512), so bulk runs raise an encoder's ``batch_size`` to this.
+BULK_BATCH_SIZE = 512
 Progress = Callable[[int], None]
 
 
@@ -82,13 +86,20 @@ def ensure_cached(
     if on_missing is not None:
         on_missing(len(todo))
     model = model_key(encoder)
-    for start in range(0, len(todo), batch):
-        chunk = todo[start : start + batch]
-        vectors = encoder.encode(chunk)
-        with sessions() as session, session.begin():
-            repo.insert_vectors(session, _rows(model, chunk, vectors))
-        if progress is not None:
-            progress(len(chunk))
+    previous = getattr(encoder, "batch_size", None)
+    if isinstance(previous, int) and previous < BULK_BATCH_SIZE:
+        encoder.batch_size = BULK_BATCH_SIZE  # type: ignore[attr-defined]
+    try:
+        for start in range(0, len(todo), batch):
+            chunk = todo[start : start + batch]
+            vectors = encoder.encode(chunk)
+            with sessions() as session, session.begin():
+                repo.insert_vectors(session, _rows(model, chunk, vectors))
+            if progress is not None:
+                progress(len(chunk))
+    finally:
+        if isinstance(previous, int):
+            encoder.batch_size = previous  # type: ignore[attr-defined]
     return len(todo)
 
 

@@ -29,7 +29,7 @@ from service.matching import lexical
 from service.matching.encoder import Encoder, EncoderUnavailable, normalize_phrase
 from service.taxonomy import embedding
 from service.taxonomy import repository as repo
-from service.taxonomy.scoring import Calibration, calibration_for, combine
+from service.taxonomy.scoring import DEFAULT, Calibration, combine
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +94,8 @@ class TaxonomyIndex:
         self.label_kind = np.asarray(label_kind, dtype=np.int8)
         self.skill_starts = np.asarray(starts, dtype=np.int64)
         n = len(self.label_norm)
+        self.rare_limit = max(RARE_DF_MIN, n // RARE_DF_SHARE)
+        self.rare_cap = max(4 * self.rare_limit, 1000)
         dtype = np.float16 if n > FLOAT16_ABOVE else np.float32
         self.vectors = np.zeros((n, dim), dtype=dtype)
         self.missing_vectors = 0
@@ -104,9 +106,19 @@ class TaxonomyIndex:
             else:
                 self.vectors[i] = vec
         model_lex = lexical.default_model()
-        self.lexical = model_lex.transform(self.label_norm) if n else sp.csr_matrix((0, lexical.N_FEATURES))
-        self.lexical_t = sp.csr_matrix(self.lexical.T)  # features x labels
-        self.feature_df = np.diff(self.lexical_t.indptr)
+        parts = [model_lex.transform(self.label_norm[i : i + 5000]) for i in range(0, n, 5000)]
+        self.lexical = (
+            sp.csr_matrix(sp.vstack(parts), dtype=np.float32)
+            if parts
+            else sp.csr_matrix((0, lexical.N_FEATURES), dtype=np.float32)
+        )
+        self.feature_df = np.bincount(self.lexical.indices, minlength=lexical.N_FEATURES).astype(np.int32)
+        # Features x labels, for candidate search: only features found in few labels (see
+        # _lexical_candidates), which keeps it a small fraction of the full matrix.
+        rare = self.lexical.copy()
+        rare.data[self.feature_df[rare.indices] > self.rare_cap] = 0.0
+        rare.eliminate_zeros()
+        self.lexical_t = sp.csr_matrix(rare.T)
         self.latin = lexical.latin_share(self.label_norm) if n else np.zeros(0, dtype=np.float32)
         self.exact: dict[str, list[int]] = {}
         for i, norm in enumerate(self.label_norm):
@@ -195,9 +207,9 @@ class TaxonomyIndex:
 
     def _lexical_candidates(self, q_lex: sp.csr_matrix, m: int) -> list[np.ndarray]:
         """Per query, up to m labels sharing its rarest lexical features (acronyms, tool names,
-        Chinese bigrams): only features found in at most ``RARE_DF`` labels, plus the query's three
-        rarest, take part, so the sparse product stays small."""
-        limit = max(RARE_DF_MIN, len(self.label_norm) // RARE_DF_SHARE)
+        Chinese bigrams): only features found in at most ``rare_limit`` labels, plus the query's three
+        rarest (if found in at most ``rare_cap`` labels), take part, so the sparse product stays small."""
+        limit = self.rare_limit
         q = q_lex.tocsr(copy=True)
         for i in range(q.shape[0]):
             lo, hi = q.indptr[i], q.indptr[i + 1]
@@ -206,7 +218,7 @@ class TaxonomyIndex:
             df = self.feature_df[q.indices[lo:hi]]
             keep = df <= limit
             keep[np.argsort(df, kind="stable")[:3]] = True
-            keep &= df > 0
+            keep &= (df > 0) & (df <= self.rare_cap)
             q.data[lo:hi] = np.where(keep, q.data[lo:hi], 0.0)
         q.eliminate_zeros()
         partial = sp.csr_matrix(q @ self.lexical_t)
@@ -363,7 +375,7 @@ def load_index(session: Session, encoder: Encoder, seq: int) -> TaxonomyIndex:
         vectors=vectors,
         dim=encoder.dim,
         multilingual=bool(getattr(encoder, "multilingual", False)),
-        calibration=calibration_for(encoder.name),
+        calibration=DEFAULT,
     )
     log.info("taxonomy index: %d skills, %d labels (state %d)", len(index), len(index.label_norm), seq)
     return index

@@ -37,9 +37,19 @@ def install(app: FastAPI) -> TaxonomyRuntime:
     return runtime
 
 
+def warm(app: FastAPI, runtime: TaxonomyRuntime) -> None:
+    """Build the in-memory taxonomy index before serving, when a taxonomy has been imported (about
+    10 s for the full ESCO export), so no request waits for it."""
+    if app.state.encoder is None:
+        return
+    with app.state.read_sessions() as session:
+        if repo.sources_present(session):
+            runtime.index(session)
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    install(app)
+    warm(app, install(app))
     yield
 
 
