@@ -133,6 +133,7 @@ _CLAUSE_BREAK = re.compile(
     r",|;|\(| to (?=[a-z])| in order | so that | such as | including | using | according to | for (?=[a-z])"
     r"| with (?=[a-z])| by (?=[a-z])| on (?=[a-z])| in (?=[a-z])| from (?=[a-z])| that | which "
 )
+_PREPOSITIONS = {"to", "with", "for", "on", "in", "about", "from", "of", "at", "by", "into", "up", "out"}
 _IRREGULAR = {
     "run": "running",
     "set": "setting",
@@ -218,7 +219,7 @@ def task_fragment(task: str, variant: int) -> str:
     choice = variant % 3
     if choice == 0:
         return f"{verb[:1].upper()}{verb[1:]} {obj}"
-    if choice == 1 or len(obj.split()) < 2:
+    if choice == 1 or len(obj.split()) < 2 or obj.split()[0].lower() in _PREPOSITIONS:
         head, _, particle = verb.partition(" ")
         return " ".join(x for x in (gerund(head).capitalize(), particle, obj) if x)
     return obj
@@ -312,3 +313,226 @@ def tech_variant(example: str, variant: int) -> str:
     else:
         form = without_tail or without_vendor
     return form or example
+
+
+# --- paraphrasing with a small hand-written thesaurus ------------------------------------------------
+
+_VERB_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "maintain": ("keep up", "look after", "upkeep"),
+    "prepare": ("draw up", "put together", "produce"),
+    "perform": ("carry out", "do", "execute"),
+    "provide": ("give", "offer", "supply"),
+    "conduct": ("carry out", "run", "lead"),
+    "monitor": ("track", "watch", "oversee"),
+    "develop": ("build", "create", "work out"),
+    "evaluate": ("assess", "appraise", "judge"),
+    "review": ("go over", "check", "examine"),
+    "analyze": ("study", "examine", "evaluate"),
+    "inspect": ("check", "examine", "look over"),
+    "confer": ("consult", "discuss", "talk"),
+    "supervise": ("oversee", "manage", "lead"),
+    "operate": ("run", "use", "work"),
+    "coordinate": ("organize", "arrange", "manage"),
+    "direct": ("lead", "manage", "guide"),
+    "record": ("log", "document", "note"),
+    "participate": ("take part", "join", "engage"),
+    "examine": ("inspect", "check", "study"),
+    "implement": ("put in place", "carry out", "apply"),
+    "collaborate": ("work together", "cooperate", "team up"),
+    "test": ("check", "try", "trial"),
+    "write": ("draft", "compose", "author"),
+    "determine": ("establish", "work out", "decide"),
+    "advise": ("counsel", "guide", "recommend"),
+    "read": ("interpret", "study", "review"),
+    "adjust": ("tune", "set", "calibrate"),
+    "remove": ("take off", "take out", "extract"),
+    "keep": ("maintain", "hold", "retain"),
+    "apply": ("use", "put on", "administer"),
+    "install": ("fit", "set up", "mount"),
+    "clean": ("wash", "clear", "tidy"),
+    "repair": ("fix", "mend", "restore"),
+    "identify": ("find", "recognize", "spot"),
+    "assist": ("help", "support", "aid"),
+    "recommend": ("suggest", "propose", "advise"),
+    "interpret": ("read", "explain", "make sense of"),
+    "observe": ("watch", "monitor", "note"),
+    "design": ("plan", "devise", "lay out"),
+    "grade": ("mark", "score", "assess"),
+    "train": ("teach", "coach", "instruct"),
+    "check": ("verify", "inspect", "test"),
+    "study": ("examine", "analyze", "research"),
+    "select": ("choose", "pick", "decide on"),
+    "administer": ("manage", "run", "give"),
+    "arrange": ("organize", "set up", "plan"),
+    "attend": ("go to", "take part in", "join"),
+    "verify": ("confirm", "check", "validate"),
+    "serve": ("provide", "deliver", "attend to"),
+    "instruct": ("teach", "train", "coach"),
+    "assess": ("evaluate", "judge", "appraise"),
+    "use": ("employ", "apply", "work with"),
+    "document": ("record", "write up", "log"),
+    "collect": ("gather", "obtain", "pick up"),
+    "create": ("make", "build", "produce"),
+    "measure": ("gauge", "quantify", "size"),
+    "consult": ("confer", "talk", "liaise"),
+    "obtain": ("get", "acquire", "gather"),
+    "replace": ("swap", "change", "renew"),
+    "communicate": ("talk", "liaise", "convey"),
+    "deliver": ("hand over", "bring", "provide"),
+    "manage": ("run", "handle", "oversee"),
+    "explain": ("describe", "clarify", "set out"),
+    "report": ("communicate", "present", "state"),
+    "answer": ("respond to", "reply to", "handle"),
+    "make": ("produce", "build", "create"),
+    "teach": ("instruct", "train", "educate"),
+    "compile": ("assemble", "gather", "collate"),
+    "investigate": ("look into", "examine", "probe"),
+    "revise": ("update", "amend", "rework"),
+    "treat": ("care for", "handle", "attend to"),
+    "cut": ("trim", "slice", "shape"),
+    "establish": ("set up", "create", "found"),
+    "modify": ("change", "alter", "adapt"),
+    "plan": ("schedule", "organize", "map out"),
+    "oversee": ("supervise", "manage", "run"),
+    "move": ("shift", "transfer", "relocate"),
+    "assemble": ("put together", "build", "fit together"),
+    "contact": ("reach", "call", "get in touch with"),
+    "inform": ("notify", "tell", "advise"),
+    "interview": ("question", "talk to", "meet"),
+    "present": ("show", "deliver", "give"),
+    "counsel": ("advise", "guide", "support"),
+    "estimate": ("gauge", "assess", "work out"),
+    "position": ("place", "set", "align"),
+    "calculate": ("compute", "work out", "figure"),
+    "research": ("study", "investigate", "look into"),
+    "respond": ("reply", "react", "answer"),
+    "schedule": ("plan", "book", "arrange"),
+    "order": ("purchase", "requisition", "buy"),
+    "compute": ("calculate", "work out", "determine"),
+    "control": ("regulate", "manage", "govern"),
+    "update": ("revise", "refresh", "amend"),
+    "resolve": ("solve", "settle", "fix"),
+    "demonstrate": ("show", "present", "illustrate"),
+    "mix": ("blend", "combine", "stir"),
+    "negotiate": ("bargain", "agree", "settle"),
+    "complete": ("finish", "fill in", "finalize"),
+    "fill": ("load", "top up", "complete"),
+    "connect": ("link", "join", "attach"),
+    "process": ("handle", "treat", "work through"),
+    "fabricate": ("build", "manufacture", "make"),
+    "store": ("keep", "stock", "warehouse"),
+    "transport": ("carry", "move", "ship"),
+}
+_WORD_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "equipment": ("machinery", "apparatus", "gear"),
+    "materials": ("supplies", "stock", "resources"),
+    "work": ("tasks", "jobs", "assignments"),
+    "information": ("data", "details", "facts"),
+    "data": ("information", "figures", "records"),
+    "activities": ("operations", "tasks", "work"),
+    "records": ("logs", "files", "documentation"),
+    "reports": ("write-ups", "summaries", "accounts"),
+    "procedures": ("processes", "methods", "routines"),
+    "parts": ("components", "pieces", "units"),
+    "patients": ("clients", "people in care", "cases"),
+    "systems": ("installations", "setups", "networks"),
+    "students": ("learners", "pupils", "trainees"),
+    "programs": ("schemes", "plans", "initiatives"),
+    "staff": ("employees", "personnel", "team"),
+    "plans": ("schemes", "designs", "proposals"),
+    "products": ("goods", "items", "output"),
+    "machines": ("machinery", "equipment", "devices"),
+    "supplies": ("stock", "materials", "provisions"),
+    "clients": ("customers", "patrons", "users"),
+    "customers": ("clients", "buyers", "patrons"),
+    "personnel": ("staff", "employees", "workforce"),
+    "tests": ("trials", "checks", "examinations"),
+    "training": ("instruction", "coaching", "teaching"),
+    "performance": ("results", "output", "effectiveness"),
+    "maintenance": ("upkeep", "servicing", "care"),
+    "problems": ("issues", "faults", "difficulties"),
+    "treatment": ("therapy", "care", "remedy"),
+    "duties": ("tasks", "responsibilities", "functions"),
+    "services": ("support", "assistance", "offerings"),
+    "production": ("manufacturing", "output", "fabrication"),
+    "workers": ("staff", "employees", "laborers"),
+    "orders": ("requests", "purchases", "instructions"),
+    "operations": ("activities", "processes", "work"),
+    "specifications": ("specs", "requirements", "standards"),
+    "methods": ("techniques", "approaches", "ways"),
+    "machine": ("device", "unit", "apparatus"),
+    "laboratory": ("lab", "testing facility", "research lab"),
+    "results": ("findings", "outcomes", "figures"),
+    "administrative": ("office", "clerical", "management"),
+    "management": ("administration", "oversight", "control"),
+    "policies": ("rules", "guidelines", "regulations"),
+    "quality": ("standard", "grade", "condition"),
+    "conditions": ("state", "circumstances", "status"),
+    "project": ("scheme", "assignment", "undertaking"),
+    "curricula": ("syllabi", "courses", "programs"),
+    "computer": ("PC", "workstation", "digital"),
+    "tools": ("instruments", "implements", "utensils"),
+    "components": ("parts", "elements", "modules"),
+    "items": ("articles", "objects", "goods"),
+    "safety": ("security", "protection", "health and safety"),
+    "devices": ("instruments", "units", "gadgets"),
+    "financial": ("fiscal", "monetary", "budgetary"),
+    "meetings": ("sessions", "conferences", "gatherings"),
+    "documents": ("paperwork", "files", "papers"),
+    "schedules": ("timetables", "rosters", "calendars"),
+    "samples": ("specimens", "test pieces", "swatches"),
+    "repairs": ("fixes", "mending", "restoration"),
+    "techniques": ("methods", "skills", "approaches"),
+    "requirements": ("needs", "specifications", "demands"),
+    "vehicles": ("cars", "trucks", "automobiles"),
+    "blueprints": ("technical drawings", "plans", "schematics"),
+    "instructions": ("directions", "guidelines", "orders"),
+    "drawings": ("diagrams", "sketches", "plans"),
+    "inventory": ("stock", "stock levels", "holdings"),
+    "regulations": ("rules", "codes", "laws"),
+    "construction": ("building", "assembly", "erection"),
+    "hardware": ("physical equipment", "devices", "kit"),
+    "complaints": ("grievances", "objections", "concerns"),
+    "defective": ("faulty", "broken", "flawed"),
+    "holes": ("openings", "bores", "apertures"),
+    "dimensions": ("measurements", "sizes", "proportions"),
+    "engines": ("motors", "power units", "drives"),
+    "budgets": ("finances", "spending plans", "funds"),
+    "valves": ("taps", "regulators", "stopcocks"),
+    "medications": ("medicines", "drugs", "prescriptions"),
+    "damaged": ("broken", "harmed", "faulty"),
+    "accounts": ("ledgers", "books", "records"),
+    "sales": ("selling", "retail", "commerce"),
+    "employees": ("staff", "workers", "personnel"),
+}
+
+
+def _inflected_synonyms() -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = dict(_WORD_SYNONYMS)
+    for verb, alternatives in _VERB_SYNONYMS.items():
+        out.setdefault(verb, alternatives)
+        out.setdefault(
+            gerund(verb),
+            tuple(" ".join([gerund(a.split()[0]), *a.split()[1:]]) for a in alternatives),
+        )
+    return out
+
+
+_SYNONYMS = _inflected_synonyms()
+
+
+def paraphrase(text: str, rng: Any, rate: float = 0.8) -> str:
+    """Replace words by synonyms from a small hand-written thesaurus (about 250 frequent O*NET task words),
+    each with probability ``rate``: "Operating machine tools" -> "Running machinery tools". A word keeps
+    its capital letter."""
+    out: list[str] = []
+    for word in text.split():
+        core = word.strip(",.;:()")
+        options = _SYNONYMS.get(core.lower())
+        if options and rng.random() < rate:
+            new = rng.choice(options)
+            if core[:1].isupper():
+                new = new[:1].upper() + new[1:]
+            word = word.replace(core, new)
+        out.append(word)
+    return " ".join(out)

@@ -184,7 +184,8 @@ def _is_cjk(ch: str) -> bool:
 
 class FakeEncoder:
     """Deterministic hashing encoder for tests: words, character trigrams and CJK characters/bigrams
-    are hashed (signed) into ``dim`` buckets; the row is L2-normalised. An empty text gives a zero row."""
+    are hashed (signed) into ``dim`` buckets; the row is L2-normalised.
+    An empty text gives a zero row."""
 
     name = "fake-hash"
     version = "1"

@@ -148,6 +148,7 @@ class RankResult:
     slots: np.ndarray
     sim: np.ndarray  # (k, P)
     cov: np.ndarray  # (k, P)
+    weights: np.ndarray  # (k,) importance x specificity
 
 
 _EMPTY_I32 = np.zeros(0, dtype=np.int32)
@@ -187,6 +188,8 @@ class GraduateIndex:
         self._delta_phrase: list[np.ndarray] = []
         self._delta_level: list[np.ndarray] = []
         self._delta_entries = 0
+        # live graduates' entries per phrase id (for the specificity of a demanded skill)
+        self._holders = np.zeros(len(self.phrases), dtype=np.float32)
 
     # --- writes --------------------------------------------------------------------------------
 
@@ -226,6 +229,7 @@ class GraduateIndex:
                 grown[: len(self._alive)] = self._alive
                 self._alive = grown
             self._alive[slot] = True
+            self._count_holders(ids, +1)
             self._delta_phrase.append(ids)
             self._delta_level.append(lv)
             self._delta_entries += len(ids)
@@ -272,10 +276,19 @@ class GraduateIndex:
         with self._lock:
             self._reset()
 
+    def _count_holders(self, ids: np.ndarray, delta: int) -> None:
+        if len(self._holders) < len(self.phrases):
+            grown = np.zeros(max(len(self.phrases), 2 * len(self._holders)), dtype=np.float32)
+            grown[: len(self._holders)] = self._holders
+            self._holders = grown
+        if len(ids):
+            np.add.at(self._holders, ids, np.float32(delta))
+
     def _kill(self, key: Hashable) -> bool:
         slot = self._slot_of.pop(key, None)
         if slot is None:
             return False
+        self._count_holders(self._slot_entries(slot)[0], -1)
         self._alive[slot] = False
         self._keys[slot] = None
         self._payload[slot] = None
@@ -328,6 +341,8 @@ class GraduateIndex:
             )
             self._post_indptr = np.zeros(len(self.phrases) + 1, dtype=np.int64)
             np.cumsum(counts, out=self._post_indptr[1 : len(counts) + 1])
+            self._holders = np.zeros(max(len(self.phrases), 1024), dtype=np.float32)
+            self._holders[: len(counts)] = counts
             self.rebuilds += 1
 
     # --- reads ---------------------------------------------------------------------------------
@@ -348,69 +363,95 @@ class GraduateIndex:
         return self._delta_phrase[i], self._delta_level[i]
 
     def best_evidence(self, cov: np.ndarray, demand: scoring.DemandSkills) -> np.ndarray:
-        """(slots, k) best level-capped coverage of every slot (dead slots included; callers mask)."""
+        """(slots, k) best level-capped coverage of every slot (dead slots included; callers mask).
+
+        The result is a transposed view of a (k, slots) array: each skill's row is filled by one
+        ``np.maximum.at`` over the posting lists of the phrases that carry evidence for it.
+        """
         k = demand.k
         n_slots = len(self._keys)
-        best = np.zeros((n_slots, k), dtype=np.float32)
+        best = np.zeros((k, n_slots), dtype=np.float32)
         if k == 0 or n_slots == 0:
-            return best
+            return best.T
         caps = scoring.level_caps(self.calibration)
         if self._n_base:
             post_indptr = self._post_indptr
             n_ph = len(post_indptr) - 1
-            rows, cols = np.nonzero(cov[:, :n_ph])
-            starts = post_indptr[cols]
-            lens = post_indptr[cols + 1] - starts
-            keep = lens > 0
-            rows, cols, starts, lens = rows[keep], cols[keep], starts[keep], lens[keep]
-            total = int(lens.sum())
-            if total:
+            for j in range(k):
+                row = cov[j, :n_ph]
+                cols = np.flatnonzero(row)
+                if cols.size == 0:
+                    continue
+                starts = post_indptr[cols]
+                lens = post_indptr[cols + 1] - starts
+                total = int(lens.sum())
+                if total == 0:
+                    continue
                 ends = np.cumsum(lens)
-                pos = np.repeat(starts - (ends - lens), lens) + np.arange(total, dtype=np.int64)
-                slots = self._post_slot[pos]
-                vals = np.repeat(cov[rows, cols], lens)
-                js = np.repeat(rows, lens)
-                if (demand.levels > 0).any():
-                    lv = self._post_level[pos].astype(np.intp)
-                    np.minimum(vals, caps[demand.levels.astype(np.intp)[js], lv], out=vals)
-                flat = best.reshape(-1)
-                np.maximum.at(flat, slots.astype(np.int64) * k + js, vals)
+                pos = np.repeat(starts - (ends - lens), lens)
+                pos += np.arange(total, dtype=np.int64)
+                vals = np.repeat(row[cols], lens)
+                if demand.levels[j] > 0:
+                    np.minimum(vals, caps[int(demand.levels[j])][self._post_level[pos]], out=vals)
+                np.maximum.at(best[j], self._post_slot[pos], vals)
         if self._delta_phrase:
             lengths = np.asarray([len(a) for a in self._delta_phrase], dtype=np.int64)
             indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
             np.cumsum(lengths, out=indptr[1:])
-            best[self._n_base :] = scoring.best_evidence(
+            best[:, self._n_base :] = scoring.best_evidence(
                 cov,
                 demand.levels,
                 indptr,
                 np.concatenate(self._delta_phrase),
                 np.concatenate(self._delta_level),
                 self.calibration,
-            )
-        return best
+            ).T
+        return best.T
 
-    def rank(
-        self,
-        demand: scoring.DemandSkills,
-        top_k: int,
-        min_score: float | None = None,
-        allowed: np.ndarray | None = None,
-    ) -> RankResult:
-        """The ``top_k`` graduates for ``demand`` (ties by slot order)."""
+    def specificity(self, cov: np.ndarray) -> np.ndarray:
+        """(k,) weight factor of each demanded skill: ``ln((1 + N) / (1 + n)) + 1``.
+
+        ``N`` is the number of graduates; ``n`` estimates how many hold evidence that meets the skill
+        (the entries of the phrases whose coverage is at least ``met``). A skill every graduate has
+        weighs 1, a rare one up to ``ln(1 + N) + 1``: like a word's IDF, it makes the scarce skills of a
+        demand decide the order, and keeps a profile of only commonplace skills from a comfortable score.
+        An empty index gives 1 for every skill.
+        """
+        n_total = len(self._slot_of)
+        p = min(cov.shape[1], len(self._holders))
+        held = (cov[:, :p] >= np.float32(self.calibration.met)).astype(np.float32) @ self._holders[:p]
+        held = np.minimum(held, n_total)
+        return (np.log((1.0 + n_total) / (1.0 + held)) + 1.0).astype(np.float32)
+
+    def score_all(
+        self, demand: scoring.DemandSkills
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(scores per slot, dead slots -1; effective weights (k,); similarity (k, P); coverage (k, P)).
+
+        Effective weight of a skill = importance x :meth:`specificity`."""
         with self._lock:
             sim = self.phrases.similarity(demand, self.calibration, self.multilingual)
             cov = self.calibration.coverage(sim)
+            weights = demand.weights * self.specificity(cov)
             best = self.best_evidence(cov, demand)
-            scores = scoring.aggregate(best, demand.weights, demand.required, self.calibration)
-            n_slots = len(self._keys)
-            dead = ~self._alive[:n_slots]
-            if allowed is not None:
-                dead = dead | ~allowed[:n_slots]
-            scores[dead] = -1.0
+            scores = scoring.aggregate(best, weights, demand.required, self.calibration)
+            scores[~self._alive[: len(self._keys)]] = -1.0
+            return scores, weights, sim, cov
+
+    def scores_of(self, demand: scoring.DemandSkills, keys: Sequence[Hashable]) -> np.ndarray:
+        """Scores of the given graduates (for checks and benchmarks)."""
+        with self._lock:
+            scores = self.score_all(demand)[0]
+            return scores[[self._slot_of[key] for key in keys]]
+
+    def rank(self, demand: scoring.DemandSkills, top_k: int, min_score: float | None = None) -> RankResult:
+        """The ``top_k`` graduates for ``demand``, best first (ties by slot order)."""
+        with self._lock:
+            scores, weights, sim, cov = self.score_all(demand)
             idx, top = scoring.top_k(scores, top_k, min_score)
             keep = top >= 0
             idx, top = idx[keep], top[keep]
-            return RankResult([self._keys[i] for i in idx], top, idx, sim, cov)
+            return RankResult([self._keys[i] for i in idx], top, idx, sim, cov, weights)
 
     def explain(
         self, result: RankResult, demand: scoring.DemandSkills, i: int
@@ -428,6 +469,7 @@ class GraduateIndex:
             demand.levels,
             demand.required,
             self.calibration,
+            weights=result.weights,
         )
 
     def nbytes(self) -> int:

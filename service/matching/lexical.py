@@ -12,7 +12,8 @@ versions, and every Chinese character. This channel carries them:
 Features are hashed into ``N_FEATURES`` columns (no vocabulary to grow), weighted ``(1 + ln tf) * idf``
 and L2-normalised, so the similarity of two phrases is a sparse dot product in [0, 1].
 
-The IDF table is fitted on O*NET phrases plus a short list of generic Chinese skill words
+The IDF table is fitted on O*NET phrases; features in more than 1 % of them are dropped (``MAX_DF``),
+as are the character bigrams of a short list of generic Chinese skill words
 (``models/lexical_zh_common.txt``); a feature never seen in the fit gets the largest IDF (rare means
 informative), which is what makes Chinese work without a Chinese corpus. The fitted artefact is
 ``models/lexical_idf.npz`` (only the columns seen in the fit), rebuilt by
@@ -34,6 +35,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, HashingVectorize
 from service.matching.encoder import normalize_phrase
 
 N_FEATURES = 1 << 20
+MAX_DF = 0.01
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 IDF_PATH = MODELS_DIR / "lexical_idf.npz"
 ZH_COMMON_PATH = MODELS_DIR / "lexical_zh_common.txt"
@@ -103,7 +105,18 @@ _HASHER = HashingVectorizer(
 )
 
 
+def _cjk_bigrams(text: str) -> list[str]:
+    return [f for f in analyze(text) if f.startswith("v:")]
+
+
+_BIGRAM_HASHER = HashingVectorizer(
+    analyzer=_cjk_bigrams, n_features=N_FEATURES, alternate_sign=False, norm=None, dtype=np.float32
+)
+
+
 def _counts(texts: list[str]) -> sp.csr_matrix:
+    if not texts:
+        return sp.csr_matrix((0, N_FEATURES), dtype=np.float32)
     return sp.csr_matrix(_HASHER.transform(texts))
 
 
@@ -119,17 +132,25 @@ class LexicalModel:
         self.n_docs = n_docs
 
     @classmethod
-    def fit(cls, corpus: Iterable[str], low_weight: Iterable[str] = ()) -> LexicalModel:
-        """Fit document frequencies on ``corpus``; ``low_weight`` phrases are counted as if they appeared
-        in a tenth of all documents (generic words such as 技术 "technology", 能力 "ability")."""
+    def fit(
+        cls, corpus: Iterable[str], low_weight: Iterable[str] = (), max_df: float = MAX_DF
+    ) -> LexicalModel:
+        """Fit document frequencies on ``corpus``.
+
+        A feature found in more than ``max_df`` of the documents (common character n-grams such as
+        ``" co"``, generic words such as "software") gets IDF 0, i.e. is dropped: it says little about
+        whether two skills are the same and is most of the cost of a query (O*NET: 85 features per
+        phrase before, 17 after, with the same calibration AUC). The character bigrams of the
+        ``low_weight`` phrases (generic Chinese words such as 技术 "technology", 能力 "ability") are
+        dropped the same way; their single characters are kept.
+        """
         docs = [t for t in corpus if t.strip()]
-        counts = _counts(docs)
-        df = np.bincount(counts.indices, minlength=N_FEATURES).astype(np.float64)
-        generic = _counts([t for t in low_weight if t.strip()])
-        if generic.nnz:
-            df[np.unique(generic.indices)] = np.maximum(df[np.unique(generic.indices)], len(docs) / 10)
         n = len(docs)
+        df = np.bincount(_counts(docs).indices, minlength=N_FEATURES).astype(np.float64)
         idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
+        idf[df > max_df * n] = 0.0
+        generic = _BIGRAM_HASHER.transform([t for t in low_weight if t.strip()] or [""])
+        idf[np.unique(generic.indices)] = 0.0
         return cls(idf.astype(np.float32), n)
 
     def save(self, path: Path = IDF_PATH) -> None:
@@ -161,6 +182,7 @@ class LexicalModel:
         """(len(texts), N_FEATURES) float32 CSR, rows L2-normalised (an empty text gives an empty row)."""
         x = _counts(list(texts))
         x.data = (1.0 + np.log(x.data)) * self.idf[x.indices]
+        x.eliminate_zeros()
         sq = np.asarray(x.multiply(x).sum(axis=1)).ravel()
         scale = np.where(sq > 0, 1.0 / np.sqrt(np.maximum(sq, 1e-12)), 0.0).astype(np.float32)
         x = sp.csr_matrix(sp.diags(scale) @ x, dtype=np.float32)

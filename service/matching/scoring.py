@@ -4,18 +4,21 @@ A demand is a list of ``k`` skills (text, importance weight, optional level 1..5
 other side (a graduate, a programme) is a set of phrases, each with an optional level. The pipeline:
 
 1. :func:`combined_similarity` -> ``(k, P)`` fused similarity of every demanded skill with every
-   phrase: ``max(cosine, gamma * lexical)``, where ``lexical`` is the TF-IDF channel of
-   :mod:`service.matching.lexical`. When the encoder is English-only, the cosine is trusted only as
-   far as both texts are non-CJK (``trust = min(latin share)``; the rest of the weight goes to the
-   lexical channel), because the English encoder finds any two Chinese strings alike.
+   phrase: ``max(cosine, lexical ** (1 / gamma))`` (gamma is 1 for the bundled encoder), where
+   ``lexical`` is the TF-IDF channel of :mod:`service.matching.lexical`. When the encoder is
+   English-only, the cosine is trusted only as far as both texts are non-CJK (``trust = min(latin
+   share)``; the rest of the weight goes to the lexical channel), because the English encoder finds
+   any two Chinese strings alike.
 2. :func:`coverage` -> ``(k, P)`` calibrated probability that the phrase really covers the skill,
    ``sigmoid(a * sim + b)`` fitted on O*NET (``models/calibration.json``); values under
    ``calibration.floor`` are set to 0 ("no evidence"), which also lets ranking skip them.
 3. :func:`rank` -> for every candidate and demanded skill, the best evidence among its phrases
    (a segmented max over a CSR layout); a phrase whose level is below the requested one is capped into
-   the partial band (:func:`level_caps`); the score is the importance-weighted mean of the best
-   coverages, multiplied by ``calibration.required_missing_factor`` for every required skill left
-   missing. An empty profile scores 0, an unrelated one a few per cent.
+   the partial band (:func:`level_caps`); the score is the weighted mean of the best coverages,
+   multiplied by ``calibration.required_missing_factor`` for every required skill left missing. The
+   weights are the importance; the graduate index multiplies them by each skill's specificity (how
+   rare it is among all graduates, :meth:`GraduateIndex.specificity`). An empty profile scores 0, an
+   unrelated one a few per cent.
 4. :func:`explain` -> the ``SkillEvidence`` of one candidate: per demanded skill the matched phrase,
    its similarity and coverage, and the status ``met`` (coverage >= ``met``), ``partial``
    (>= ``partial``) or ``missing``; plus the names of missing required skills.
@@ -34,7 +37,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from service.matching.calibration import Calibration
+from service.matching.calibration import Calibration, boost_lexical
+from service.matching.encoder import normalize_phrase
 from service.matching.lexical import LexicalModel, latin_share, similarity
 
 MAX_LEVEL = 5
@@ -90,11 +94,13 @@ def fuse(
     trust_rows: np.ndarray | None = None,
     trust_cols: np.ndarray | None = None,
 ) -> np.ndarray:
-    """``trust * max(cos, gamma * lex) + (1 - trust) * gamma * lex``, clipped to [0, 1], in place on ``cos``.
+    """``trust * max(cos, lex') + (1 - trust) * lex'`` with ``lex' = lex ** (1 / gamma)``, clipped to
+    [0, 1], in place on ``cos``.
 
+    ``gamma > 1`` lifts the lexical channel without saturating it (an exact match stays the only 1.0);
     ``trust`` is ``min(trust_rows[i], trust_cols[j])``; omit both for a multilingual encoder (trust 1).
     """
-    glex = lex if gamma == 1.0 else lex * np.float32(gamma)
+    glex = boost_lexical(lex, gamma)
     out = np.maximum(cos, glex, out=cos)
     if trust_rows is not None and trust_cols is not None:
         low_rows = trust_rows < 1.0
@@ -254,13 +260,20 @@ def explain(
     demand_levels: np.ndarray,
     required: np.ndarray,
     calibration: Calibration,
+    weights: np.ndarray | None = None,
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """The ``SkillEvidence`` of one candidate and the names of its missing required skills.
 
     ``phrase_idx``/``phrase_levels`` are the candidate's phrases (columns of ``sim_kp``/``coverage_kp``),
     ``phrase_texts`` holds the text of every column. ``matched`` is null when the skill is missing.
+    With ``weights`` (the effective weights of the ranking), each entry also says its ``weight``: its
+    share of the score.
     """
+    shares = None
+    if weights is not None and float(np.sum(weights)) > 0:
+        shares = np.asarray(weights, dtype=np.float64) / float(np.sum(weights))
     caps = level_caps(calibration)
+    wanted = [normalize_phrase(name) for name in demand_names]
     evidence: list[dict[str, Any]] = []
     missing_required: list[str] = []
     idx = np.asarray(phrase_idx, dtype=np.int64)
@@ -271,8 +284,10 @@ def explain(
             if demand_levels[j] > 0:
                 cov = np.minimum(cov, caps[demand_levels[j]][lv])
             sims = sim_kp[j, idx]
-            # best by coverage; among equal coverage (e.g. all 0) the most similar phrase
-            best = int(np.lexsort((-sims, -cov))[0])
+            # best by coverage; among equal coverage (e.g. all 0, or all saturated) the most similar
+            # phrase, and among those the one written exactly like the demanded skill
+            exact = np.asarray([normalize_phrase(phrase_texts[int(p)]) == wanted[j] for p in idx])
+            best = int(np.lexsort((~exact, -sims, -cov))[0])
             value, sim = float(cov[best]), float(sims[best])
             text: str | None = phrase_texts[int(idx[best])]
         else:
@@ -282,13 +297,14 @@ def explain(
             text = None
             if required[j]:
                 missing_required.append(name)
-        evidence.append(
-            {
-                "demand_skill": name,
-                "matched": text,
-                "similarity": round(sim, 4),
-                "coverage": round(value, 4),
-                "status": status,
-            }
-        )
+        entry: dict[str, Any] = {
+            "demand_skill": name,
+            "matched": text,
+            "similarity": round(sim, 4),
+            "coverage": round(value, 4),
+            "status": status,
+        }
+        if shares is not None:
+            entry["weight"] = round(float(shares[j]), 4)
+        evidence.append(entry)
     return evidence, missing_required
