@@ -45,11 +45,11 @@ class PhraseStore:
         self.lexical = lexical
         self.texts: list[str] = []
         self._ids: dict[str, int] = {}
-        self._vecs = np.zeros((capacity, dim), dtype=np.float32)
-        self._trust = np.ones(capacity, dtype=np.float32)
-        self._lex_done = sp.csr_matrix((0, N_FEATURES), dtype=np.float32)
+        # vectors stored transposed, (dim, capacity): the query is one (k, dim) @ (dim, P) product
+        self._vecs_t = np.zeros((dim, max(capacity, 1)), dtype=np.float32)
+        self._trust = np.ones(max(capacity, 1), dtype=np.float32)
+        self._lex_t = sp.csr_matrix((N_FEATURES, 0), dtype=np.float32)
         self._lex_pending: list[sp.csr_matrix] = []
-        self._lex_t: sp.csr_matrix | None = None
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -57,7 +57,13 @@ class PhraseStore:
 
     @property
     def vecs(self) -> np.ndarray:
-        return self._vecs[: len(self.texts)]
+        """(P, dim) view of the vectors (rows are strided; copy before heavy row access)."""
+        return self._vecs_t[:, : len(self.texts)].T
+
+    @property
+    def vecs_t(self) -> np.ndarray:
+        """(dim, P) view of the vectors."""
+        return self._vecs_t[:, : len(self.texts)]
 
     @property
     def trust(self) -> np.ndarray:
@@ -93,29 +99,28 @@ class PhraseStore:
             if fresh:
                 start = len(self.texts)
                 end = start + len(fresh)
-                if end > self._vecs.shape[0]:
-                    cap = max(end, 2 * self._vecs.shape[0])
-                    vecs_new = np.zeros((cap, self.dim), dtype=np.float32)
-                    vecs_new[:start] = self._vecs[:start]
+                if end > self._vecs_t.shape[1]:
+                    cap = max(end, 2 * self._vecs_t.shape[1])
+                    vecs_new = np.zeros((self.dim, cap), dtype=np.float32)
+                    vecs_new[:, :start] = self._vecs_t[:, :start]
                     trust_new = np.ones(cap, dtype=np.float32)
                     trust_new[:start] = self._trust[:start]
-                    self._vecs, self._trust = vecs_new, trust_new
-                self._vecs[start:end] = np.asarray(vecs, dtype=np.float32)[fresh_rows]
+                    self._vecs_t, self._trust = vecs_new, trust_new
+                self._vecs_t[:, start:end] = np.asarray(vecs, dtype=np.float32)[fresh_rows].T
                 self._trust[start:end] = latin_share(fresh)
                 self._lex_pending.append(self.lexical.transform(fresh))
-                self._lex_t = None
                 self.texts.extend(fresh)
             return np.asarray([self._ids[key] for key in keys], dtype=np.int64)
 
     def lexical_t(self) -> sp.csr_matrix:
-        """Lexical rows of all phrases, transposed: (N_FEATURES, P) CSR, rebuilt after additions."""
+        """Lexical rows of all phrases, transposed: (N_FEATURES, P) CSR; phrases added since the last
+        call are appended as columns (one pass over the non-zeros)."""
         with self._lock:
-            if self._lex_t is None:
-                if self._lex_pending:
-                    self._lex_done = sp.csr_matrix(sp.vstack([self._lex_done, *self._lex_pending]))
-                    self._lex_pending = []
-                self._lex_t = sp.csr_matrix(self._lex_done.T, dtype=np.float32)
+            if self._lex_pending:
+                new_t = sp.vstack(self._lex_pending).T
+                self._lex_t = sp.csr_matrix(sp.hstack([self._lex_t, new_t], format="csr"), dtype=np.float32)
                 self._lex_t.sort_indices()
+                self._lex_pending = []
             return self._lex_t
 
     def similarity(
@@ -125,18 +130,16 @@ class PhraseStore:
         p = len(self.texts)
         if p == 0 or demand.k == 0:
             return np.zeros((demand.k, p), dtype=np.float32)
-        cos = demand.vecs @ self.vecs.T
         lex_t = self.lexical_t()
+        cos = demand.vecs @ self.vecs_t
         lex = np.asarray((demand.lex @ lex_t).toarray(), dtype=np.float32)
         if multilingual:
             return scoring.fuse(cos, lex, calibration.gamma)
         return scoring.fuse(cos, lex, calibration.gamma, demand.trust, self.trust)
 
     def nbytes(self) -> int:
-        lex = self._lex_done.data.nbytes + self._lex_done.indices.nbytes + self._lex_done.indptr.nbytes
-        if self._lex_t is not None:
-            lex += self._lex_t.data.nbytes + self._lex_t.indices.nbytes + self._lex_t.indptr.nbytes
-        return int(self._vecs.nbytes + self._trust.nbytes + lex)
+        lex = self._lex_t.data.nbytes + self._lex_t.indices.nbytes + self._lex_t.indptr.nbytes
+        return int(self._vecs_t.nbytes + self._trust.nbytes + lex)
 
 
 @dataclass
@@ -408,20 +411,28 @@ class GraduateIndex:
             ).T
         return best.T
 
-    def specificity(self, cov: np.ndarray) -> np.ndarray:
+    def specificity(self, cov: np.ndarray, held: np.ndarray | None = None) -> np.ndarray:
         """(k,) weight factor of each demanded skill: ``ln((1 + N) / (1 + n)) + 1``.
 
         ``N`` is the number of graduates; ``n`` estimates how many hold evidence that meets the skill
-        (the entries of the phrases whose coverage is at least ``met``). A skill every graduate has
-        weighs 1, a rare one up to ``ln(1 + N) + 1``: like a word's IDF, it makes the scarce skills of a
-        demand decide the order, and keeps a profile of only commonplace skills from a comfortable score.
-        An empty index gives 1 for every skill.
+        (the entries of the phrases whose coverage is at least ``met``; :meth:`best_evidence` counts them
+        on the way, pass its ``held``). A skill every graduate has weighs 1, a rare one up to
+        ``ln(1 + N) + 1``: like a word's IDF, it makes the scarce skills of a demand decide the order,
+        and keeps a profile of only commonplace skills from a comfortable score. An empty index gives 1
+        for every skill.
         """
         n_total = len(self._slot_of)
-        p = min(cov.shape[1], len(self._holders))
-        held = (cov[:, :p] >= np.float32(self.calibration.met)).astype(np.float32) @ self._holders[:p]
+        if held is None:
+            held = self._held(cov)
         held = np.minimum(held, n_total)
         return (np.log((1.0 + n_total) / (1.0 + held)) + 1.0).astype(np.float32)
+
+    def _held(self, cov: np.ndarray) -> np.ndarray:
+        p = min(cov.shape[1], len(self._holders))
+        met = np.float32(self.calibration.met)
+        return np.asarray(
+            [float(self._holders[:p][cov[j, :p] >= met].sum()) for j in range(cov.shape[0])], dtype=np.float32
+        )
 
     def score_all(
         self, demand: scoring.DemandSkills

@@ -198,17 +198,23 @@ def best_evidence(
 def aggregate(
     best: np.ndarray, weights: np.ndarray, required: np.ndarray, calibration: Calibration
 ) -> np.ndarray:
-    """(n,) scores: importance-weighted mean of ``best`` (n, k), times the missing-required penalty."""
+    """(n,) scores: weighted mean of ``best`` (n, k), times the missing-required penalty.
+
+    Works on ``best.T`` (k, n): the graduate index hands over a transposed view of a C-ordered
+    (k, n) array, so this is one matrix-vector product over contiguous rows.
+    """
     w = np.asarray(weights, dtype=np.float32)
     total = float(w.sum())
     if best.shape[0] == 0 or total <= 0:
         return np.zeros(best.shape[0], dtype=np.float32)
-    scores = best @ (w / total)
+    bt = best.T
+    scores = (w / np.float32(total)) @ bt
     req = np.flatnonzero(required)
     if req.size:
-        missing = (best[:, req] < calibration.partial).sum(axis=1)
-        scores *= np.power(np.float32(calibration.required_missing_factor), missing).astype(np.float32)
-    return scores.astype(np.float32, copy=False)
+        missing = (bt[req] < np.float32(calibration.partial)).sum(axis=0)
+        penalty = np.float32(calibration.required_missing_factor) ** np.arange(req.size + 1, dtype=np.float32)
+        scores *= penalty[missing]
+    return np.asarray(scores, dtype=np.float32)
 
 
 def top_k(scores: np.ndarray, k: int, min_score: float | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -278,6 +284,7 @@ def explain(
     missing_required: list[str] = []
     idx = np.asarray(phrase_idx, dtype=np.int64)
     lv = np.asarray(phrase_levels, dtype=np.intp)
+    own = [normalize_phrase(phrase_texts[int(p)]) for p in idx]
     for j, name in enumerate(demand_names):
         if idx.size:
             cov = coverage_kp[j, idx]
@@ -286,7 +293,7 @@ def explain(
             sims = sim_kp[j, idx]
             # best by coverage; among equal coverage (e.g. all 0, or all saturated) the most similar
             # phrase, and among those the one written exactly like the demanded skill
-            exact = np.asarray([normalize_phrase(phrase_texts[int(p)]) == wanted[j] for p in idx])
+            exact = np.asarray([text == wanted[j] for text in own])
             best = int(np.lexsort((~exact, -sims, -cov))[0])
             value, sim = float(cov[best]), float(sims[best])
             text: str | None = phrase_texts[int(idx[best])]
