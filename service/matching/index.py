@@ -171,6 +171,8 @@ class GraduateIndex:
         self.multilingual = multilingual
         self._lock = threading.RLock()
         self.rebuilds = 0
+        self.generation = 0  # bumped by every write; keys the specificity cache
+        self._held_cache: dict[str, tuple[int, float]] = {}
         self._reset()
 
     def _reset(self) -> None:
@@ -222,6 +224,7 @@ class GraduateIndex:
         if len(ids) and (ids.min() < 0 or ids.max() >= len(self.phrases)):
             raise ValueError("unknown phrase id")
         with self._lock:
+            self.generation += 1
             self._kill(key)
             slot = len(self._keys)
             self._keys.append(key)
@@ -258,6 +261,7 @@ class GraduateIndex:
         if len(ids) and (ids.min() < 0 or ids.max() >= len(self.phrases)):
             raise ValueError("unknown phrase id")
         with self._lock:
+            self.generation += 1
             self._reset()
             self._keys = list(keys)
             self._payload = list(payloads) if payloads is not None else [None] * len(keys)
@@ -271,12 +275,14 @@ class GraduateIndex:
     def remove(self, key: Hashable) -> bool:
         """Forget a graduate; returns whether it was there."""
         with self._lock:
+            self.generation += 1
             found = self._kill(key)
             self._maybe_compact()
             return found
 
     def clear(self) -> None:
         with self._lock:
+            self.generation += 1
             self._reset()
 
     def _count_holders(self, ids: np.ndarray, delta: int) -> None:
@@ -426,6 +432,34 @@ class GraduateIndex:
             held = self._held(cov)
         held = np.minimum(held, n_total)
         return (np.log((1.0 + n_total) / (1.0 + held)) + 1.0).astype(np.float32)
+
+    def specificity_for(self, demand: scoring.DemandSkills) -> np.ndarray:
+        """:meth:`specificity` of ``demand``'s skills without ranking the graduates (for programmes,
+        stateless candidate lists, one graduate against many demands), so that a skill weighs the same
+        in every kind of match. Counts are cached per skill text until the next write to the index.
+        """
+        with self._lock:
+            held = np.zeros(demand.k, dtype=np.float32)
+            todo: list[int] = []
+            keys = [normalize_phrase(name) for name in demand.names]
+            for j, key in enumerate(keys):
+                cached = self._held_cache.get(key)
+                if cached is not None and cached[0] == self.generation:
+                    held[j] = cached[1]
+                else:
+                    todo.append(j)
+            if todo and len(self._slot_of):
+                sub = demand.subset(todo)
+                cov = self.calibration.coverage(
+                    self.phrases.similarity(sub, self.calibration, self.multilingual)
+                )
+                counts = self._held(cov)
+                if len(self._held_cache) > 50_000:
+                    self._held_cache.clear()
+                for j, count in zip(todo, counts.tolist(), strict=True):
+                    held[j] = count
+                    self._held_cache[keys[j]] = (self.generation, count)
+            return self.specificity(np.zeros((demand.k, 0), dtype=np.float32), held=held)
 
     def _held(self, cov: np.ndarray) -> np.ndarray:
         p = min(cov.shape[1], len(self._holders))

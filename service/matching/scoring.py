@@ -60,6 +60,19 @@ class DemandSkills:
     def k(self) -> int:
         return len(self.names)
 
+    def subset(self, rows: Sequence[int]) -> DemandSkills:
+        """The demanded skills at ``rows`` (in that order)."""
+        idx = np.asarray(rows, dtype=np.int64)
+        return DemandSkills(
+            names=[self.names[i] for i in idx],
+            vecs=self.vecs[idx],
+            lex=sp.csr_matrix(self.lex[idx]),
+            trust=self.trust[idx],
+            weights=self.weights[idx],
+            required=self.required[idx],
+            levels=self.levels[idx],
+        )
+
     @classmethod
     def build(
         cls,

@@ -175,6 +175,12 @@ class MatchingEngine:
                     self.index.remove(gid)
             self.seen = current
 
+    def weights(self, session: Session, demand: scoring.DemandSkills) -> np.ndarray:
+        """Effective weights of the demanded skills: importance x specificity among all graduates
+        (:meth:`GraduateIndex.specificity_for`), the same in every kind of match."""
+        self.sync(session)
+        return demand.weights * self.index.specificity_for(demand)
+
     def demand_skills(self, session: Session, skills: list[Any]) -> scoring.DemandSkills:
         names = [str(s["name"]) for s in skills]
         vecs = embed_texts(session, self.encoder, names)
@@ -256,8 +262,8 @@ def _score_set(
     cands: CandidateSet,
     *,
     store: bool = True,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(scores per candidate, sim (k, P), cov (k, P))."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(scores per candidate, effective weights (k,), sim (k, P), cov (k, P))."""
     vecs = embed_texts(session, engine.encoder, cands.phrase_texts, store=store)
     sim = scoring.combined_similarity(
         demand.names,
@@ -273,14 +279,16 @@ def _score_set(
     best = scoring.best_evidence(
         cov, demand.levels, cands.indptr, cands.idx, cands.levels, engine.calibration
     )
-    scores = scoring.aggregate(best, demand.weights, demand.required, engine.calibration)
-    return scores, sim, cov
+    weights = engine.weights(session, demand)
+    scores = scoring.aggregate(best, weights, demand.required, engine.calibration)
+    return scores, weights, sim, cov
 
 
 def _explain(
     engine: MatchingEngine,
     demand: scoring.DemandSkills,
     cands: CandidateSet,
+    weights: np.ndarray,
     sim: np.ndarray,
     cov: np.ndarray,
     i: int,
@@ -296,7 +304,7 @@ def _explain(
         demand.levels,
         demand.required,
         engine.calibration,
-        weights=demand.weights,
+        weights=weights,
     )
 
 
@@ -328,8 +336,10 @@ def match_demand(
         min_score=min_score,
     )
     payloads = [engine.index.payload(key) for key in result.keys]
+    own = repo.graduate_skill_lists(session, [str(key) for key in result.keys])
     for i, key in enumerate(result.keys):
         evidence, missing = engine.index.explain(result, skills, i)
+        _own_spelling(evidence, own.get(str(key), []))
         run.results.append(
             MatchResult(
                 rank=i + 1,
@@ -342,6 +352,14 @@ def match_demand(
         )
     repo.replace_run(session, run)
     return run
+
+
+def _own_spelling(evidence: list[dict[str, Any]], skills: list[Any]) -> None:
+    """The index keeps phrases normalised; show the graduate's phrase as the graduate wrote it."""
+    spelled = {normalize_phrase(str(s.get("name", ""))): str(s.get("name", "")) for s in skills}
+    for entry in evidence:
+        if entry.get("matched"):
+            entry["matched"] = spelled.get(entry["matched"], entry["matched"])
 
 
 def run_view(session: Session, run: MatchRun) -> dict[str, Any]:
@@ -388,12 +406,12 @@ def program_matches(session: Session, app_state: Any, demand: Demand, *, top_k: 
     skills = engine.demand_skills(session, list(demand.skills or []))
     check_deadline()
     cands = CandidateSet.build([_program_phrases(p) for p in programs])
-    scores, sim, cov = _score_set(session, engine, skills, cands)
+    scores, weights, sim, cov = _score_set(session, engine, skills, cands)
     check_deadline()
     idx, top = scoring.top_k(scores, top_k)
     items = []
     for i, score in zip(idx, top, strict=True):
-        evidence, missing = _explain(engine, skills, cands, sim, cov, int(i))
+        evidence, missing = _explain(engine, skills, cands, weights, sim, cov, int(i))
         p = programs[int(i)]
         items.append(
             {
@@ -419,7 +437,7 @@ def demand_matches(session: Session, app_state: Any, graduate: Graduate, *, top_
         return {"graduate_id": graduate.id, "model": engine.model, "items": []}
     stacked = engine.demand_skills(session, all_skills)
     check_deadline()
-    _, sim, cov = _score_set(session, engine, stacked, cands)
+    _, weights, sim, cov = _score_set(session, engine, stacked, cands)
     check_deadline()
     best = scoring.best_evidence(
         cov, stacked.levels, cands.indptr, cands.idx, cands.levels, engine.calibration
@@ -427,9 +445,7 @@ def demand_matches(session: Session, app_state: Any, graduate: Graduate, *, top_
     bounds = np.cumsum([0] + [len(d.skills) for d in demands])
     scores = np.asarray(
         [
-            scoring.aggregate(best[:, a:b], stacked.weights[a:b], stacked.required[a:b], engine.calibration)[
-                0
-            ]
+            scoring.aggregate(best[:, a:b], weights[a:b], stacked.required[a:b], engine.calibration)[0]
             for a, b in itertools.pairwise(bounds)
         ],
         dtype=np.float32,
@@ -449,7 +465,7 @@ def demand_matches(session: Session, app_state: Any, graduate: Graduate, *, top_
             stacked.levels[a:b],
             stacked.required[a:b],
             engine.calibration,
-            weights=stacked.weights[a:b],
+            weights=weights[a:b],
         )
         items.append(
             {
@@ -480,12 +496,12 @@ def match_candidates(
     cands = CandidateSet.build(
         [[(s["name"], s.get("level")) for s in c.get("skills") or []] for c in candidates]
     )
-    scores, sim, cov = _score_set(session, engine, skills, cands, store=False)
+    scores, weights, sim, cov = _score_set(session, engine, skills, cands, store=False)
     check_deadline()
     idx, top = scoring.top_k(scores, top_k, min_score)
     matches = []
     for i, score in zip(idx, top, strict=True):
-        evidence, missing = _explain(engine, skills, cands, sim, cov, int(i))
+        evidence, missing = _explain(engine, skills, cands, weights, sim, cov, int(i))
         matches.append(
             {
                 "id": candidates[int(i)]["id"],

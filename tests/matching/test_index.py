@@ -178,3 +178,24 @@ def test_phrase_store_ids_and_unknown_phrases():
     index = GraduateIndex(store, CAL)
     with pytest.raises(ValueError):
         index.upsert("x", [len(store) + 5])
+
+
+def test_specificity_weighs_a_rare_skill_more_than_one_everybody_has():
+    store = make_store()
+    index = GraduateIndex(store, CAL)
+    for i in range(20):  # everybody knows Excel; one graduate also knows PLC programming
+        index.upsert(f"g{i}", store.ids(["Microsoft Excel"] + (["Siemens S7-1200 PLC"] if i == 0 else [])))
+    d = demand(["Microsoft Excel", "Siemens S7-1200 PLC"])
+    spec = index.specificity_for(d)
+    assert spec[0] == pytest.approx(1.0, abs=0.05)  # ln(21/21) + 1
+    assert spec[1] == pytest.approx(np.log(21 / 2) + 1, rel=1e-4)
+    result = index.rank(d, 2)
+    assert result.keys[0] == "g0"
+    # the same weights whichever way they are computed, and a write invalidates the cache
+    sim = store.similarity(d, CAL, multilingual=False)
+    assert np.allclose(index.specificity(CAL.coverage(sim)), spec)
+    index.remove("g0")
+    assert index.specificity_for(d)[1] == pytest.approx(np.log(20) + 1, rel=1e-4)
+    evidence, _ = index.explain(result, d, 0)
+    assert sum(e["weight"] for e in evidence) == pytest.approx(1.0, abs=1e-3)
+    assert evidence[1]["weight"] > evidence[0]["weight"]
