@@ -514,17 +514,25 @@ def _baseline_scores(
     return np.concatenate([scorer([s.text for s in c.skills], case_items(c)) for c in cases])
 
 
-def fit_status_thresholds(coverage: np.ndarray, covered: np.ndarray) -> dict[str, Any]:
+def fit_status_thresholds(similarity: np.ndarray, covered: np.ndarray, calibration: Any) -> dict[str, Any]:
     """Covered / partial cut-offs from fit-split cases, by the matching calibration's criteria:
-    ``covered`` maximises Youden's J, ``partial`` is reached by 95 % of the really taught skills."""
+    ``covered`` maximises Youden's J, ``partial`` is reached by 95 % of the really taught skills.
+    Fitted on the fused similarity (the coverage curve is monotone in it) and stored in both scales."""
     from sklearn.metrics import roc_curve
 
-    fpr, tpr, thr = roc_curve(covered.astype(int), coverage)
+    from service.gaps.calibration import coverage_at
+
+    fpr, tpr, thr = roc_curve(covered.astype(int), similarity)
     j = int(np.argmax(tpr - fpr))
     covered_at = float(min(thr[j], 1.0))
-    partial_at = float(min(np.quantile(coverage[covered], 0.05), covered_at))
+    partial_at = float(min(np.quantile(similarity[covered], 0.05), covered_at))
     return {
-        "thresholds": {"covered": round(covered_at, 4), "partial": round(partial_at, 4)},
+        "thresholds_similarity": {"covered": round(covered_at, 4), "partial": round(partial_at, 4)},
+        "thresholds": {
+            "covered": round(coverage_at(calibration, covered_at), 4),
+            "partial": round(coverage_at(calibration, partial_at), 4),
+        },
+        "calibration": {"gamma": calibration.gamma, "a": calibration.a, "b": calibration.b},
         "derivation": {
             "covered": "coverage maximising Youden's J (TPR - FPR) between taught skills and the rest",
             "partial": "coverage reached by 95 % of the taught skills (5th percentile); below it: gap",
@@ -533,7 +541,7 @@ def fit_status_thresholds(coverage: np.ndarray, covered: np.ndarray) -> dict[str
             "skills": len(covered),
             "taught": int(covered.sum()),
             "youden_j": round(float(tpr[j] - fpr[j]), 4),
-            "auroc": round(auroc(coverage, covered), 4),
+            "auroc": round(auroc(similarity, covered), 4),
         },
     }
 
@@ -581,8 +589,10 @@ def evaluate(limit: int | None, encoder_backend: str = "real", fit: bool = False
         status = np.array([rows[i][s.text]["status"] for i, c in enumerate(cases) for s in c.skills])
         return cov, status
 
-    fit_cov, _ = service_arrays(service_scores(fit_cases, scorer), fit_cases)
-    fitted = fit_status_thresholds(fit_cov, fit_covered)
+    fit_rows = service_scores(fit_cases, scorer)
+    fit_cov, _ = service_arrays(fit_rows, fit_cases)
+    fit_sim = np.array([fit_rows[i][s.text]["similarity"] for i, c in enumerate(fit_cases) for s in c.skills])
+    fitted = fit_status_thresholds(fit_sim, fit_covered, scorer.calibration)
     if fit:
         write_thresholds(encoder, fitted, len(fit_cases))
     started = time.perf_counter()

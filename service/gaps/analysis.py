@@ -177,6 +177,7 @@ class Assessment:
     evidence: EvidenceItem | None
     nearest: EvidenceItem | None
     nearest_similarity: float | None
+    similarity: float = 0.0  # fused similarity of the best item (0 when there is none)
 
 
 def curriculum_evidence(courses: Sequence[dict[str, Any]]) -> list[EvidenceItem]:
@@ -330,7 +331,6 @@ def assess(
     """
     out: list[Assessment] = []
     n_items = len(evidence)
-    course_of = np.array([e.course_index for e in evidence], dtype=np.int64)
     for line in lines:
         if n_items == 0:
             out.append(Assessment(line, 0.0, GAP, None, None, None))
@@ -341,15 +341,13 @@ def assess(
         best = int(np.lexsort((-sim, -cov))[0])  # best coverage; among ties the most similar
         value = float(np.clip(cov[best], 0.0, 1.0))
         status = thresholds.status(value)
+        top = float(sim[best])
         if status == GAP:
-            # The course whose items come closest: highest similarity of any of its items.
-            best_per_course: dict[int, int] = {}
-            for j in np.argsort(-sim, kind="stable"):
-                best_per_course.setdefault(int(course_of[j]), int(j))
-            nearest_j = min(best_per_course.values(), key=lambda j: (-float(sim[j]), j))
-            out.append(Assessment(line, value, status, None, evidence[nearest_j], float(sim[nearest_j])))
+            # The course whose items come closest: the one holding the most similar item.
+            j = int(np.argmax(sim))
+            out.append(Assessment(line, value, status, None, evidence[j], float(sim[j]), float(sim[j])))
         else:
-            out.append(Assessment(line, value, status, evidence[best], None, None))
+            out.append(Assessment(line, value, status, evidence[best], None, None, top))
     return out
 
 
@@ -404,6 +402,7 @@ def build_report(
                 "required": a.line.required,
                 "demand_ids": a.line.demand_ids,
                 "coverage": round(a.coverage, 4),
+                "similarity": round(a.similarity, 4),
                 "status": a.status,
                 "evidence": _evidence_dict(a.evidence) if a.evidence is not None else None,
                 "nearest_course": nearest,

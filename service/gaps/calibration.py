@@ -13,13 +13,17 @@ the other, *eval*, occupations) and writes ``models/gap_thresholds.json``:
 - ``partial``: the coverage that 95 % of the really taught skills reach - the same criterion as the
   matching engine's ``partial``; below it a skill is a gap.
 
-An encoder with no entry falls back to the matching engine's ``met`` / ``partial``.
+Both are stored as fused *similarities* (and, for reading, as the coverages they had): the service
+converts them through the current coverage curve, so a refit of the matching calibration's curve
+keeps their meaning; a changed fusion weight (``gamma``) is logged as a reason to refit. An encoder
+with no entry falls back to the matching engine's ``met`` / ``partial``.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 from functools import lru_cache
 from pathlib import Path
 
@@ -30,6 +34,8 @@ from service.matching.lexical import MODELS_DIR
 log = logging.getLogger(__name__)
 
 GAP_THRESHOLDS_PATH = MODELS_DIR / "gap_thresholds.json"
+REBUILD = "python -m bench.gaps --fit --encoder real && python -m bench.gaps --fit --encoder fake"
+_warned: set[str] = set()
 
 
 @lru_cache(maxsize=8)
@@ -37,13 +43,36 @@ def _entries(path: Path) -> dict[str, dict[str, float]]:
     if not path.is_file():
         return {}
     data = json.loads(path.read_text(encoding="utf-8"))
-    return {name: entry["thresholds"] for name, entry in data.get("encoders", {}).items()}
+    return {
+        name: {**entry["thresholds_similarity"], "gamma": float(entry["calibration"]["gamma"])}
+        for name, entry in data.get("encoders", {}).items()
+        if "thresholds_similarity" in entry and "calibration" in entry
+    }
+
+
+def coverage_at(calibration: Calibration, similarity: float) -> float:
+    """The calibrated coverage of a fused similarity (the curve, without the evidence floor)."""
+    return 1.0 / (1.0 + math.exp(-(calibration.a * similarity + calibration.b)))
 
 
 def gap_thresholds(calibration: Calibration, path: Path = GAP_THRESHOLDS_PATH) -> Thresholds:
     """The fitted covered / partial coverage cut-offs for ``calibration.encoder``, or its met / partial."""
     entry = _entries(path).get(calibration.encoder)
     if entry is None:
-        log.warning("no gap thresholds fitted for %r; using the matching thresholds", calibration.encoder)
+        if calibration.encoder not in _warned:
+            _warned.add(calibration.encoder)
+            log.warning("no gap thresholds fitted for %r; using the matching ones", calibration.encoder)
         return Thresholds(met=calibration.met, partial=calibration.partial)
-    return Thresholds(met=float(entry["covered"]), partial=float(entry["partial"]))
+    if abs(entry["gamma"] - calibration.gamma) > 1e-9 and calibration.encoder not in _warned:
+        _warned.add(calibration.encoder)
+        log.warning(
+            "gap thresholds for %r were fitted with gamma %s, the calibration now has %s; refit with %s",
+            calibration.encoder,
+            entry["gamma"],
+            calibration.gamma,
+            REBUILD,
+        )
+    return Thresholds(
+        met=round(coverage_at(calibration, entry["covered"]), 4),
+        partial=round(coverage_at(calibration, entry["partial"]), 4),
+    )

@@ -49,6 +49,7 @@ class GapSkill(BaseModel):
     required: bool
     demand_ids: list[str]
     coverage: float = Field(description="Best calibrated evidence in the curriculum (0..1).")
+    similarity: float = Field(description="Fused similarity of that best item (before calibration).")
     status: GapStatus
     evidence: GapEvidence | None = Field(description="What covers it; null for a gap.")
     nearest_course: NearestCourse | None = Field(
