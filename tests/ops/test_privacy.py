@@ -63,7 +63,10 @@ def test_export_returns_profile_matches_and_deliveries(client: TestClient, app: 
         school_id=school.id,
         phrase="operate CNC lathe",
     )
-    order_id = _deliver(client, enterprise, school, [graduate["id"]])
+    ranked = make_demand(client, enterprise, title="ranked through the API")
+    r = client.post(f"/v1/demands/{ranked['id']}/matches", json={"top_k": 10}, headers=enterprise.headers)
+    assert r.status_code == 200, r.text
+    order_id = _deliver(client, enterprise, school, [graduate["id"]])  # placed: no longer ranked
 
     r = client.get(f"/v1/graduates/{graduate['id']}/export", headers=school.headers)
 
@@ -72,10 +75,11 @@ def test_export_returns_profile_matches_and_deliveries(client: TestClient, app: 
     assert body["graduate"]["external_ref"] == "S-EXPORT-1"
     assert [s["name"] for s in body["graduate"]["skills"]] == ["operate CNC lathe", "engineering drawing"]
     assert body["graduate"]["certificates"] == ["CNC operator level 4"]
-    assert [(m["demand_id"], m["match_run_id"], m["rank"]) for m in body["matches"]] == [
-        (demand["id"], run_id, 1)
-    ]
+    first = body["matches"][0]
+    assert (first["demand_id"], first["match_run_id"], first["rank"]) == (demand["id"], run_id, 1)
     assert body["matches"][0]["skills"][0]["matched"] == "operate CNC lathe"
+    assert [m["demand_id"] for m in body["matches"]] == [demand["id"], ranked["id"]]
+    assert body["matches"][1]["skills"]  # the evidence of the API's ranking, skill by skill
     assert [(d["order_id"], d["enterprise_id"], d["status"]) for d in body["deliveries"]] == [
         (order_id, enterprise.id, "delivered")
     ]
@@ -113,16 +117,19 @@ def test_erasure_leaves_no_trace_in_any_table(client: TestClient, app: FastAPI, 
     ids = {item["external_ref"]: item["id"] for item in r.json()["items"]}
     graduate_id, kept_id = ids[f"REF-{marker}"], ids["S-KEEP-1"]
     other = make_graduate(client, other_school, "OTHER-1", skills=[{"name": shared_phrase}])
-    demand = make_demand(client, enterprise)
+    demand = make_demand(client, enterprise, skills=[{"name": "laser cladding"}, {"name": "TIG welding"}])
+    r = client.post(f"/v1/demands/{demand['id']}/matches", json={"top_k": 10}, headers=enterprise.headers)
+    assert r.status_code == 200, r.text
+    assert graduate_id in r.text
+    order_id = _deliver(client, enterprise, school, [graduate_id, kept_id])
     seed_match(
         app,
-        demand_id=demand["id"],
+        demand_id=make_demand(client, enterprise)["id"],
         organization_id=enterprise.id,
         graduate_id=graduate_id,
         school_id=school.id,
         phrase=private_phrase,
     )
-    order_id = _deliver(client, enterprise, school, [graduate_id, kept_id])
     _cache(app, [private_phrase, shared_phrase, f"cert {marker}", "operate CNC lathe"])
     before = dump_database(database_url)
     assert "graduate" in tables_mentioning(before, marker)
