@@ -159,7 +159,14 @@ def test_limit_is_shared_through_redis_by_several_processes(settings: Settings) 
         _client(settings, rate_limit_per_minute=5, redis_url=REDIS_URL) as first,
         _client(settings, rate_limit_per_minute=5, redis_url=REDIS_URL) as second,
     ):
-        assert isinstance(first.app.state.rate_limit_store, ratelimit.RedisStore)  # type: ignore[attr-defined]
+        prefix = f"test:{uuid.uuid4().hex}:"
+        for client in (first, second):
+            state = client.app.state  # type: ignore[attr-defined]
+            assert isinstance(state.rate_limit_store, ratelimit.RedisStore)  # chosen from the settings
+            # Each its own connection, as processes would; a prefix of this test's own, so earlier
+            # runs' buckets (the admin's) cannot interfere.
+            state.rate_limit_store.close()
+            state.rate_limit_store = ratelimit.RedisStore(REDIS_URL, prefix=prefix)
         noisy, quiet = make_org(first, "school", "noisy"), make_org(first, "school", "quiet")
         seen = []
         for i in range(5):
