@@ -18,10 +18,11 @@ def render(console: Console, result: DemoResult) -> None:
     keys = Table(
         title="Demo consortium: organisations and their API keys (shown once; only hashes are stored)"
     )
-    for column in ("organisation", "kind", "id", "API key"):
-        keys.add_column(column, overflow="fold")
+    keys.add_column("organisation", overflow="fold")
+    keys.add_column("kind")
+    keys.add_column("API key", no_wrap=True, min_width=45)
     for org in result.orgs:
-        keys.add_row(org.name, org.kind, org.id, org.api_key)
+        keys.add_row(org.name, org.kind, org.api_key)
     console.print(keys)
 
     demands = Table(title="Demands")

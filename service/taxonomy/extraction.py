@@ -12,7 +12,8 @@ boilerplate are dropped before any matching:
 
 Each remaining sentence yields *spans*: runs of up to ``MAX_NGRAM`` tokens (looked up exactly among the
 taxonomy's labels) and *chunks*: the sentence cut at punctuation and coordinating words, with lead-ins
-such as "experience with" or "熟悉" removed (matched by embedding and lexical similarity).
+such as "experience with" or "熟悉" removed, plus short windows of long chunks (matched by embedding
+and lexical similarity).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from service.matching.encoder import normalize_phrase
 
 MAX_NGRAM = 8
 MAX_CHUNK_TOKENS = 12
-WINDOW = 6
+WINDOW_FROM = 3
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _ABBREV = r"(?:e\.g|i\.e|etc|vs|approx|incl|dept|no|inc|ltd|co|corp|mr|ms|dr|jr|sr)"
@@ -38,7 +39,7 @@ _IS_CJK = re.compile(rf"[{_CJK}]")
 _TOKEN = re.compile(rf"[{_CJK}]+|\.?[^\W_{_CJK}]+(?:[.\-/'][^\W_{_CJK}]+)*[+#]*", re.UNICODE)
 _CHUNK_SPLIT = re.compile(
     r"\s*(?:[,;:()\[\]{}/|、，；：（）【】]|\band\b|\bor\b|\bas well as\b|\bincluding\b|\bsuch as\b"
-    r"|\bplus\b|\bnor\b|\be\.g\.|\bi\.e\.|和|及|与|或|以及|等)\s*",
+    r"|\bnor\b|\be\.g\.|\bi\.e\.|和|及|与|或|以及|等)\s*",
     re.IGNORECASE,
 )
 _LEAD_IN = re.compile(
@@ -213,7 +214,10 @@ def spans(sentence: str, max_n: int = MAX_NGRAM) -> list[Span]:
 
 
 def chunks(sentence: str) -> list[str]:
-    """Candidate skill phrases of a sentence for semantic matching (see the module docstring)."""
+    """Candidate skill phrases of a sentence for semantic matching (see the module docstring): each
+    chunk, and in a chunk of more than ``WINDOW_FROM`` words its windows of 3 and 5 words (every other
+    word; none starting or ending with a stop word), so "talk to clients at the counter every day"
+    also offers "talk to clients"."""
     out: list[str] = []
     for part in _CHUNK_SPLIT.split(sentence):
         phrase = part.strip(" .!?。！？-–—\"'“”")
@@ -223,13 +227,24 @@ def chunks(sentence: str) -> list[str]:
                 break
             phrase = stripped
         words = phrase.split()
-        if not phrase or all(w.lower() in _STOP for w in words):
+        while words and words[-1].lower() in _STOP:
+            words.pop()
+        while words and words[0].lower() in _STOP:
+            words.pop(0)
+        if not words:
             continue
+        phrase = " ".join(words)
         if len(words) <= MAX_CHUNK_TOKENS:
             out.append(phrase)
-        else:
-            for start in range(0, len(words) - WINDOW + 1, WINDOW // 2):
-                out.append(" ".join(words[start : start + WINDOW]))
+        if len(words) > WINDOW_FROM:
+            for size in (3, 5):
+                if size >= len(words):
+                    continue
+                for start in range(0, len(words) - size + 1, 2):
+                    window = words[start : start + size]
+                    if window[0].lower() in _STOP or window[-1].lower().strip(".,") in _STOP:
+                        continue
+                    out.append(" ".join(window))
     return list(dict.fromkeys(out))
 
 

@@ -38,7 +38,7 @@ class NormalizeResponse(BaseModel):
 
 class ExtractRequest(StrictModel):
     text: ExtractText
-    min_score: Score = 0.6
+    min_score: Score = 0.5
     max_skills: Annotated[int, Field(ge=1, le=100)] = 50
 
 

@@ -23,9 +23,9 @@ from service.taxonomy import repository as repo
 from service.taxonomy.importers import ParsedTaxonomy, SkillRecord
 from service.taxonomy.index import TaxonomyIndex, TaxonomyRuntime, runtime_for
 
-CANONICAL_MIN = 0.85
+CANONICAL_MIN = 0.8
 CANONICAL_MARGIN = 0.05
-EXTRACT_MIN = 0.6
+EXTRACT_MIN = 0.5
 SEARCH_MIN = 0.35
 EXACT_CONFIDENCE = 1.0
 HIDDEN_CONFIDENCE = 0.95

@@ -24,6 +24,9 @@ def test_demo_builds_a_consortium_and_prints_its_keys(
     keys = re.findall(r"│ (tm_[A-Za-z0-9_-]{20,}) +│", out)
     assert len(keys) == 6
     assert "Skills inferred from the software company's job ad" in out
+    assert "Best graduates for “CNC machining technician”" in out  # a ranked match, with evidence
+    assert "Evidence for #1" in out
+    assert "Gap report: programme “CNC Technology”" in out
     assert "O*NET 29.2 Database" in out  # attribution
 
     engine = make_engine(database_url)
