@@ -294,8 +294,8 @@ def fit(encoder: Any, seed: int = SEED) -> dict[str, Any]:
             "floor": "similarity reached by 99 % of the real matches; coverage under it is set to 0",
             "gamma": (
                 "fixed at 1.0 (plain max of the two cosines): larger lexical weights raise this AUC a "
-                "little (see roc_auc_by_gamma) but lowered ranking quality on the fit split (python -m "
-                "bench.quality --split fit: nDCG@10 0.777 at 1.5, 0.783 at 1.0 and 0.8)"
+                "little (see roc_auc_by_gamma) but ranked worse in a development run of bench.quality's "
+                "task on the fit split (2 seeds x 150 demands): nDCG@10 0.777 at 1.5, 0.783 at 1.0 and 0.8"
                 if encoder.name in FUSION_GAMMA
                 else "smallest lexical weight within 0.001 of the best ROC AUC on a grid 0.6..2.0"
             ),

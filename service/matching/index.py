@@ -32,7 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from service.matching import scoring
-from service.matching.calibration import Calibration
+from service.matching.calibration import Calibration, boost_lexical
 from service.matching.encoder import normalize_phrase
 from service.matching.lexical import N_FEATURES, LexicalModel, latin_share
 
@@ -131,11 +131,33 @@ class PhraseStore:
         if p == 0 or demand.k == 0:
             return np.zeros((demand.k, p), dtype=np.float32)
         lex_t = self.lexical_t()
-        cos = demand.vecs @ self.vecs_t
-        lex = np.asarray((demand.lex @ lex_t).toarray(), dtype=np.float32)
-        if multilingual:
-            return scoring.fuse(cos, lex, calibration.gamma)
-        return scoring.fuse(cos, lex, calibration.gamma, demand.trust, self.trust)
+        out = demand.vecs @ self.vecs_t
+        lex = sp.coo_matrix(demand.lex @ lex_t)
+        rows, cols = lex.row, lex.col
+        glex = boost_lexical(lex.data.astype(np.float32), calibration.gamma)
+        # the same as scoring.fuse, touching only the (few) cells where the lexical channel is non-zero
+        # and the rows and columns of texts an English-only encoder cannot read
+        low_rows = np.flatnonzero(demand.trust < 1.0) if not multilingual else np.zeros(0, dtype=np.int64)
+        low_cols = np.flatnonzero(self.trust < 1.0) if not multilingual else np.zeros(0, dtype=np.int64)
+        if low_rows.size or low_cols.size:
+            lex_dense = np.zeros((demand.k, p), dtype=np.float32)
+            lex_dense[rows, cols] = glex
+            trust_cols = self.trust[:p]
+            if low_rows.size:
+                t = np.minimum(demand.trust[low_rows][:, None], trust_cols[None, :])
+                block = lex_dense[low_rows]
+                out[low_rows] = t * np.maximum(out[low_rows], block) + (1 - t) * block
+            other_rows = np.setdiff1d(np.arange(demand.k), low_rows)
+            if low_cols.size and other_rows.size:
+                cells = np.ix_(other_rows, low_cols)
+                t = np.minimum(demand.trust[other_rows][:, None], trust_cols[low_cols][None, :])
+                block = lex_dense[cells]
+                out[cells] = t * np.maximum(out[cells], block) + (1 - t) * block
+            keep = ~np.isin(rows, low_rows) & ~np.isin(cols, low_cols)
+            rows, cols, glex = rows[keep], cols[keep], glex[keep]
+        out[rows, cols] = np.maximum(out[rows, cols], glex)
+        np.clip(out, 0.0, 1.0, out=out)
+        return out
 
     def nbytes(self) -> int:
         lex = self._lex_t.data.nbytes + self._lex_t.indices.nbytes + self._lex_t.indptr.nbytes
@@ -161,9 +183,15 @@ _EMPTY_I8 = np.zeros(0, dtype=np.int8)
 class GraduateIndex:
     """All graduates' phrase ids and levels, ranked for a demand without a loop over graduates.
 
+    ``PRUNE_COVERAGE``: evidence under this coverage is read, in :meth:`rank`'s first pass, only for
+    graduates that could still make the top (it holds most of the posting entries: popular phrases that
+    are only loosely related to a demanded skill); the answer is exact either way.
+
     Keys are graduate ids (any hashable); ``payload`` carries what the caller wants back (e.g. the
     school id). Thread-safe: writes and queries take one lock; a query holds it for its duration.
     """
+
+    PRUNE_COVERAGE = 0.3
 
     def __init__(self, phrases: PhraseStore, calibration: Calibration, multilingual: bool = False) -> None:
         self.phrases = phrases
@@ -371,11 +399,15 @@ class GraduateIndex:
         i = slot - self._n_base
         return self._delta_phrase[i], self._delta_level[i]
 
-    def best_evidence(self, cov: np.ndarray, demand: scoring.DemandSkills) -> np.ndarray:
+    def best_evidence(
+        self, cov: np.ndarray, demand: scoring.DemandSkills, thresholds: np.ndarray | None = None
+    ) -> np.ndarray:
         """(slots, k) best level-capped coverage of every slot (dead slots included; callers mask).
 
         The result is a transposed view of a (k, slots) array: each skill's row is filled by one
-        ``np.maximum.at`` over the posting lists of the phrases that carry evidence for it.
+        ``np.maximum.at`` over the posting lists of the phrases that carry evidence for it. With
+        ``thresholds`` (k,), only phrases whose coverage reaches skill j's threshold count in the base
+        segment (a lower bound; :meth:`rank` uses it to skip weak evidence of hopeless graduates).
         """
         k = demand.k
         n_slots = len(self._keys)
@@ -388,7 +420,7 @@ class GraduateIndex:
             n_ph = len(post_indptr) - 1
             for j in range(k):
                 row = cov[j, :n_ph]
-                cols = np.flatnonzero(row)
+                cols = np.flatnonzero(row) if thresholds is None else np.flatnonzero(row >= thresholds[j])
                 if cols.size == 0:
                     continue
                 starts = post_indptr[cols]
@@ -490,13 +522,62 @@ class GraduateIndex:
             return scores[[self._slot_of[key] for key in keys]]
 
     def rank(self, demand: scoring.DemandSkills, top_k: int, min_score: float | None = None) -> RankResult:
-        """The ``top_k`` graduates for ``demand``, best first (ties by slot order)."""
+        """The ``top_k`` graduates for ``demand``, best first (ties by slot order); exact scores.
+
+        Two passes, so that the weak evidence of popular phrases (most of the posting entries) is only
+        read for graduates that could still make the top: the first counts, in the base segment, only
+        evidence of coverage >= ``PRUNE_COVERAGE``, which bounds every graduate's score from below and
+        above; graduates whose upper bound is under the ``top_k``-th lower bound cannot be in the
+        answer; the rest are scored exactly from their own phrases.
+        """
         with self._lock:
-            scores, weights, sim, cov = self.score_all(demand)
+            sim = self.phrases.similarity(demand, self.calibration, self.multilingual)
+            cov = self.calibration.coverage(sim)
+            weights = demand.weights * self.specificity(cov)
+            n_slots = len(self._keys)
+            alive = self._alive[:n_slots]
+            tau = np.float32(self.PRUNE_COVERAGE)
+            prune = self._n_base > 4 * max(top_k, 1) and tau > self.calibration.floor and demand.k > 0
+            if prune:
+                best = self.best_evidence(cov, demand, np.full(demand.k, tau, dtype=np.float32))
+                # lower bound: the strong evidence alone, a required skill without it counted missing;
+                # upper bound: weak evidence adds at most tau per skill, and may save a required one
+                lower = scoring.aggregate(best, weights, demand.required, self.calibration)
+                no_penalty = scoring.aggregate(
+                    best, weights, np.zeros(demand.k, dtype=bool), self.calibration
+                )
+                upper = no_penalty + np.float32(tau)
+                upper[self._n_base :] = lower[self._n_base :]  # the delta segment is exact
+                lower[~alive] = -1.0
+                kth = np.partition(lower, -top_k)[-top_k] if n_slots > top_k else -1.0
+                candidates = np.flatnonzero(alive & (upper >= kth))
+                prune = len(candidates) <= max(4096, n_slots // 20)
+            if prune:
+                exact = candidates[candidates < self._n_base]
+                scores = np.full(n_slots, -1.0, dtype=np.float32)
+                scores[candidates] = lower[candidates]
+                if len(exact):
+                    indptr, phrase, level = self._gather(exact)
+                    sub = scoring.best_evidence(cov, demand.levels, indptr, phrase, level, self.calibration)
+                    scores[exact] = scoring.aggregate(sub, weights, demand.required, self.calibration)
+            else:
+                best = self.best_evidence(cov, demand)
+                scores = scoring.aggregate(best, weights, demand.required, self.calibration)
+                scores[~alive] = -1.0
             idx, top = scoring.top_k(scores, top_k, min_score)
             keep = top >= 0
             idx, top = idx[keep], top[keep]
             return RankResult([self._keys[i] for i in idx], top, idx, sim, cov, weights)
+
+    def _gather(self, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """CSR (indptr, phrase ids, levels) of the given base-segment slots."""
+        starts = self._indptr[slots]
+        lens = self._indptr[slots + 1] - starts
+        indptr = np.zeros(len(slots) + 1, dtype=np.int64)
+        np.cumsum(lens, out=indptr[1:])
+        total = int(indptr[-1])
+        pos = np.repeat(starts - indptr[:-1], lens) + np.arange(total, dtype=np.int64)
+        return indptr, self._phrase[pos], self._level[pos]
 
     def explain(
         self, result: RankResult, demand: scoring.DemandSkills, i: int

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 import scipy.sparse as sp
@@ -208,26 +208,51 @@ def best_evidence(
     return best
 
 
+@overload
 def aggregate(
     best: np.ndarray, weights: np.ndarray, required: np.ndarray, calibration: Calibration
-) -> np.ndarray:
-    """(n,) scores: weighted mean of ``best`` (n, k), times the missing-required penalty.
+) -> np.ndarray: ...
+
+
+@overload
+def aggregate(
+    best: np.ndarray,
+    weights: np.ndarray,
+    required: np.ndarray,
+    calibration: Calibration,
+    with_penalty: Literal[True],
+) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+def aggregate(
+    best: np.ndarray,
+    weights: np.ndarray,
+    required: np.ndarray,
+    calibration: Calibration,
+    with_penalty: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """(n,) scores: weighted mean of ``best`` (n, k), times the missing-required penalty (and, with
+    ``with_penalty``, that (n,) penalty factor too).
 
     Works on ``best.T`` (k, n): the graduate index hands over a transposed view of a C-ordered
     (k, n) array, so this is one matrix-vector product over contiguous rows.
     """
+    n = best.shape[0]
     w = np.asarray(weights, dtype=np.float32)
     total = float(w.sum())
-    if best.shape[0] == 0 or total <= 0:
-        return np.zeros(best.shape[0], dtype=np.float32)
+    penalty = np.ones(n, dtype=np.float32)
+    if n == 0 or total <= 0:
+        scores = np.zeros(n, dtype=np.float32)
+        return (scores, penalty) if with_penalty else scores
     bt = best.T
-    scores = (w / np.float32(total)) @ bt
+    scores = np.asarray((w / np.float32(total)) @ bt, dtype=np.float32)
     req = np.flatnonzero(required)
     if req.size:
         missing = (bt[req] < np.float32(calibration.partial)).sum(axis=0)
-        penalty = np.float32(calibration.required_missing_factor) ** np.arange(req.size + 1, dtype=np.float32)
-        scores *= penalty[missing]
-    return np.asarray(scores, dtype=np.float32)
+        factors = np.float32(calibration.required_missing_factor) ** np.arange(req.size + 1, dtype=np.float32)
+        penalty = factors[missing]
+        scores *= penalty
+    return (scores, penalty) if with_penalty else scores
 
 
 def top_k(scores: np.ndarray, k: int, min_score: float | None = None) -> tuple[np.ndarray, np.ndarray]:

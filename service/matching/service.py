@@ -110,6 +110,17 @@ def _names_levels(skills: list[Any]) -> tuple[list[str], list[int | None]]:
     return names, levels
 
 
+def _release_memory() -> None:
+    """Hand the heap pages freed by a bulk load back to the OS (glibc keeps them otherwise)."""
+    import contextlib
+    import ctypes
+    import gc
+
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 class MatchingEngine:
     """The encoder, calibration, lexical channel and the process's graduate index."""
 
@@ -164,6 +175,8 @@ class MatchingEngine:
                     np.concatenate(levels) if levels else np.zeros(0, dtype=np.int8),
                     payloads,
                 )
+                del rows, live, ids, levels, texts
+                _release_memory()
             else:
                 for gid, school, skills, placed in rows:
                     if placed:

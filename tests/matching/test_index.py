@@ -199,3 +199,38 @@ def test_specificity_weighs_a_rare_skill_more_than_one_everybody_has():
     evidence, _ = index.explain(result, d, 0)
     assert sum(e["weight"] for e in evidence) == pytest.approx(1.0, abs=1e-3)
     assert evidence[1]["weight"] > evidence[0]["weight"]
+
+
+@pytest.mark.parametrize("top_k", [1, 5, 20])
+def test_two_pass_ranking_is_exact(top_k):
+    """With many graduates, rank() reads weak evidence only for possible winners: same answer."""
+    store = make_store()
+    index = GraduateIndex(store, CAL)
+    profiles = random_profiles(400, seed=7)
+    for i, p in enumerate(profiles):
+        index.upsert(f"g{i}", store.ids([t for t, _ in p]), [lv for _, lv in p])
+    index.compact()
+    extra = random_profiles(10, seed=8)  # a few in the delta segment too
+    for i, p in enumerate(extra, start=400):
+        index.upsert(f"g{i}", store.ids([t for t, _ in p]), [lv for _, lv in p])
+    for names, required in (
+        (["CNC machining", "G-code", "quality inspection", "Excel"], [True, False, False, False]),
+        (["welding", "AutoCAD", "PLC", "数控加工", "hydraulics"], [False, False, False, False, False]),
+    ):
+        d = demand(names, required=required, levels=[3] + [None] * (len(names) - 1))
+        result = index.rank(d, top_k)
+        ref_idx, ref_scores = reference(index, d, profiles + extra, top_k)
+        assert np.allclose(result.scores, ref_scores, atol=1e-6)
+        assert set(result.keys) == {f"g{i}" for i in ref_idx} or np.unique(ref_scores).size < len(ref_scores)
+
+
+@pytest.mark.parametrize("multilingual", [False, True])
+def test_store_similarity_equals_the_plain_fusion(multilingual):
+    store = make_store()
+    names = ["数控加工", "Python programming", "CNC machining", "Excel 表格"]
+    d = demand(names)
+    got = store.similarity(d, CAL, multilingual)
+    want = scoring.combined_similarity(
+        names, d.vecs, store.texts, store.vecs, calibration=CAL, lexical=LEX, multilingual=multilingual
+    )
+    assert np.allclose(got, want, atol=1e-6)
