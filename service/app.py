@@ -120,3 +120,6 @@ def _include_routers(app: FastAPI) -> None:
     from service.insights.router import router as insights_router
 
     app.include_router(insights_router)
+    from service.ui.router import install as install_pages
+
+    install_pages(app)

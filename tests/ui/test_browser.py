@@ -1,0 +1,263 @@
+"""The pages in a real browser: headless Chromium (Debian's package) against a live uvicorn server.
+
+Each test signs in through the form, opens a page, checks that the chart really rendered (an SVG with
+the expected number of bars, each of non-zero size on screen), switches language, downloads the CSV
+and checks that another organisation's page is refused. Screenshots go to test-artifacts/ui/.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.builders import Org
+from tests.ui.conftest import LiveServer, screenshot
+from tests.ui.support import Consortium, parse_csv, seed
+
+
+def _sign_in(page: Any, server: LiveServer, org: Org) -> None:
+    page.goto(f"{server.url}/ui/")
+    assert "/ui/sign-in" in page.url  # not signed in yet: sent to the form
+    page.get_by_label("API key").fill(org.key)
+    page.click("#sign-in")
+    page.wait_for_url(f"{server.url}/ui/")
+    assert org.name in page.inner_text("header")
+
+
+def _bars(page: Any, chart: str) -> list[dict[str, Any]]:
+    """Each bar of a chart as laid out on screen (width and height in CSS pixels) with its data."""
+    rects = page.locator(f"svg#{chart} rect.bar")
+    out = []
+    for i in range(rects.count()):
+        rect = rects.nth(i)
+        box = rect.bounding_box()
+        assert box is not None, f"bar {i} of {chart} is not rendered"
+        out.append(
+            {
+                "width": box["width"],
+                "height": box["height"],
+                "key": rect.get_attribute("data-key"),
+                "total": rect.get_attribute("data-total"),
+                "count": rect.get_attribute("data-count"),
+            }
+        )
+    return out
+
+
+def _assert_chart_rendered(page: Any, chart: str, expected_bars: int) -> list[dict[str, Any]]:
+    svg = page.locator(f"svg#{chart}")
+    assert svg.is_visible()
+    box = svg.bounding_box()
+    assert box is not None and box["width"] > 300 and box["height"] > 20
+    bars = _bars(page, chart)
+    assert len(bars) == expected_bars
+    assert all(b["width"] > 0 and b["height"] > 0 for b in bars)
+    return bars
+
+
+def _download_csv(page: Any) -> list[list[str]]:
+    with page.expect_download() as info:
+        page.click("#download-csv")
+    download = info.value
+    assert download.suggested_filename.endswith(".csv")
+    return parse_csv(Path(download.path()).read_bytes())
+
+
+def _refused(page: Any, server: LiveServer, path: str, secret_text: str) -> None:
+    response = page.goto(f"{server.url}{path}")
+    assert response is not None and response.status == 404
+    assert page.locator("h1").inner_text() in ("Page not found", "页面不存在")
+    assert secret_text not in page.content()
+
+
+def test_school_reads_its_gap_report(
+    live_server: LiveServer, api: httpx.Client, browser_context: Any
+) -> None:
+    c: Consortium = seed(api)
+    pid = c.program["id"]
+    page = browser_context.new_page()
+    _sign_in(page, live_server, c.school)
+
+    page.click(f"a[href='/ui/programs/{pid}/gaps']")
+    page.wait_for_url(f"**/ui/programs/{pid}/gaps")
+    assert page.locator("h1").inner_text() == "Gap report: Mechatronics"
+
+    # Scope: the open demands of a region, chosen in the form.
+    page.check("#scope-region")
+    page.select_option("#region", "Hefei")
+    page.click("#apply-scope")
+    page.wait_for_url("**region=Hefei**")
+    expected = api.get(f"/v1/programs/{pid}/gaps", params={"region": "Hefei"}, headers=c.school.headers)
+    assert expected.status_code == 200, expected.text
+    report = expected.json()
+    skills = report["skills"]
+    bars = _assert_chart_rendered(page, "gap-chart", len(skills))
+    assert [b["key"] for b in bars] == [s["skill"] for s in skills]  # worst weighted gaps first
+    assert {s["status"] for s in skills} >= {"gap"}
+
+    # Gaps are named in words next to their bar, not only by colour; evidence sits beside each skill.
+    notes = page.locator("svg#gap-chart text.note").all_text_contents()
+    rows = page.locator("#gap-table tbody tr")
+    for i, s in enumerate(skills):
+        assert {"covered": "✓ covered", "partial": "◐ partial", "gap": "✗ gap"}[s["status"]] in notes[i]
+        cells = rows.nth(i).locator("td").all_inner_texts()
+        if s["evidence"]:
+            assert cells[3] == s["evidence"]["course_title"]
+            assert cells[4] == s["evidence"]["text"]
+        else:
+            assert cells[3] == "none"
+    screenshot(page, "gap-report", for_docs=True)
+
+    table = _download_csv(page)
+    assert table[0][:6] == ["skill", "aliases", "weight", "headcount", "coverage", "status"]
+    assert [r[0] for r in table[1:]] == [s["skill"] for s in skills]
+    assert [r[5] for r in table[1:]] == [s["status"] for s in skills]
+
+    # Scope: one demand.
+    page.check("#scope-demand")
+    page.select_option("#demand_id", c.demand["id"])
+    page.click("#apply-scope")
+    page.wait_for_url(f"**demand_id={c.demand['id']}**")
+    one = api.get(f"/v1/programs/{pid}/gaps", params={"demand_id": c.demand["id"]}, headers=c.school.headers)
+    assert one.status_code == 200, one.text
+    _assert_chart_rendered(page, "gap-chart", len(c.demand["skills"]))
+    assert len(one.json()["skills"]) == len(c.demand["skills"])
+    assert c.demand["title"] in page.locator("#summary-h").inner_text()
+
+    # Switch to Chinese: same report, Chinese words.
+    page.click("#switch-lang")
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    assert page.locator("h1").inner_text() == "专业缺口分析：Mechatronics"
+    _assert_chart_rendered(page, "gap-chart", len(c.demand["skills"]))
+    assert any("缺口" in n or "覆盖" in n for n in page.locator("svg#gap-chart text.note").all_text_contents())
+    screenshot(page, "gap-report-zh")
+
+    # Someone else's programme is refused with the same page as an unknown one.
+    _refused(page, live_server, f"/ui/programs/{c.other_program['id']}/gaps", c.other_program["name"])
+    screenshot(page, "gap-report-refused")
+
+
+def test_enterprise_ranks_graduates_for_its_demand(
+    live_server: LiveServer, api: httpx.Client, browser_context: Any
+) -> None:
+    c = seed(api, orders=False)
+    did = c.demand["id"]
+    page = browser_context.new_page()
+    _sign_in(page, live_server, c.enterprise)
+
+    page.click(f"a[href='/ui/demands/{did}/matches']")
+    page.wait_for_url(f"**/ui/demands/{did}/matches")
+    assert page.locator("#no-run").is_visible()
+
+    page.fill("#top_k", "5")
+    page.click("#run-matching")
+    page.wait_for_selector("svg#score-chart")
+    stored = api.get(f"/v1/demands/{did}/matches", headers=c.enterprise.headers)
+    assert stored.status_code == 200, stored.text
+    matches = stored.json()["matches"]
+    assert 1 <= len(matches) <= 5
+    bars = _assert_chart_rendered(page, "score-chart", len(matches))
+    assert [b["key"] for b in bars] == [m["graduate_id"] for m in matches]
+    widths = [b["width"] for b in bars]
+    assert widths == sorted(widths, reverse=True)  # ranked: best score, longest bar
+
+    # Evidence matrix: demanded skills x candidates, each cell with its number and status in words.
+    matrix = page.locator("#evidence-matrix")
+    assert matrix.locator("tbody tr").count() == len(c.demand["skills"])
+    assert matrix.locator("thead th").count() == 1 + len(matches)
+    first = matrix.locator("tbody tr").first.locator("td")
+    assert first.count() == len(matches)
+    for i in range(first.count()):
+        text = first.nth(i).inner_text()
+        assert any(word in text for word in ("met", "partial", "missing"))
+        assert any(ch.isdigit() for ch in text)
+
+    # Pseudonymous: the school's own reference for a graduate never appears.
+    assert "HT-2026" not in page.content()
+    screenshot(page, "matches", for_docs=True)
+
+    table = _download_csv(page)
+    assert table[0][:5] == ["rank", "graduate_id", "school_id", "school", "score"]
+    assert [r[1] for r in table[1:]] == [m["graduate_id"] for m in matches]
+    assert not any("HT-2026" in cell for row in table for cell in row)
+
+    page.click("#switch-lang")
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == f"需求匹配：{c.demand['title']}"
+    _assert_chart_rendered(page, "score-chart", len(matches))
+
+    _refused(page, live_server, f"/ui/demands/{c.other_demand['id']}/matches", c.other_demand["title"])
+
+
+def test_government_sees_the_consortium_dashboard(
+    live_server: LiveServer, api: httpx.Client, browser_context: Any
+) -> None:
+    c = seed(api)
+    page = browser_context.new_page()
+    _sign_in(page, live_server, c.government)
+    page.click("main a[href='/ui/dashboard']")
+    page.wait_for_url("**/ui/dashboard")
+
+    insights = api.get("/v1/insights/skills", params={"limit": 10}, headers=c.government.headers)
+    assert insights.status_code == 200, insights.text
+    top = insights.json()["items"]
+    bars = _assert_chart_rendered(page, "shortage-chart", len(top))
+    assert [b["key"] for b in bars] == [s["skill"] for s in top]
+
+    # One order was left in each state: 6 placed, 3 accepted or later, 2 in training or later, 1 delivered.
+    funnel = _assert_chart_rendered(page, "funnel-chart", 4)
+    assert [int(b["count"]) for b in funnel] == [6, 3, 2, 1]
+    widths = [b["width"] for b in funnel]
+    assert widths == sorted(widths, reverse=True)
+    assert page.locator("#ended-early").inner_text() == "Ended early: 1 rejected, 1 cancelled"
+
+    members = page.locator("#members-table tbody tr")
+    assert members.count() == len(c.orgs)
+    row = page.locator("#members-table tbody tr", has_text="Hefei Auto Parts").locator("td").all_inner_texts()
+    assert row[3] == "6"  # orders placed
+    # Aggregates only: no graduate id or reference anywhere on the page.
+    content = page.content()
+    assert not any(g in content for g in c.graduate_ids) and "HT-2026" not in content
+    screenshot(page, "dashboard", for_docs=True)
+
+    page.click("#switch-lang")
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "联合体看板"
+    _assert_chart_rendered(page, "funnel-chart", 4)
+    screenshot(page, "dashboard-zh")
+
+    _refused(page, live_server, f"/ui/programs/{c.program['id']}/gaps", c.program["name"])
+    _refused(page, live_server, f"/ui/demands/{c.demand['id']}/matches", c.demand["title"])
+
+
+def test_chinese_by_default_when_the_browser_prefers_it(
+    live_server: LiveServer, api: httpx.Client, chromium: Any
+) -> None:
+    c = seed(api, orders=False)
+    context = chromium.new_context(locale="zh-CN", viewport={"width": 1100, "height": 800})
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server.url}/ui/sign-in")
+        assert page.locator("html").get_attribute("lang") == "zh-CN"
+        assert page.locator("h1").inner_text() == "使用机构密钥登录"
+        page.get_by_label("API 密钥").fill(c.school.key)
+        page.click("#sign-in")
+        page.wait_for_url(f"{live_server.url}/ui/")
+        assert page.locator("#programs-h").inner_text() == "本校专业"
+        screenshot(page, "home-zh")
+
+        page.click("#switch-lang")
+        page.wait_for_load_state()
+        assert page.locator("#programs-h").inner_text() == "Your programmes"
+        page.goto(f"{live_server.url}/ui/dashboard")
+        assert page.locator("h1").inner_text() == "Consortium dashboard"  # the choice sticks
+
+        page.click("#sign-out")
+        page.wait_for_url("**/ui/sign-in")
+        response = page.goto(f"{live_server.url}/ui/dashboard")
+        assert response is not None and "/ui/sign-in" in page.url
+    finally:
+        context.close()
