@@ -177,7 +177,7 @@ def test_enterprise_ranks_graduates_for_its_demand(
 
     # Pseudonymous: the school's own reference for a graduate never appears.
     assert "HT-2026" not in page.content()
-    screenshot(page, "matches", for_docs=True)
+    screenshot(page, "matches")
 
     table = _download_csv(page)
     assert table[0][:5] == ["rank", "graduate_id", "school_id", "school", "score"]
