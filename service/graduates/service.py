@@ -117,6 +117,7 @@ def bulk_upsert(
         )
     repo.lock_refs(session, org.id)
     existing = repo.by_refs(session, org.id, [r.external_ref for r in rows])
+    canonical_ids(session, [s.name for r in rows for s in r.skills])  # one batch; each row then hits the memo
     seq = changes.bump(session, changes.GRADUATE)
     out: list[Graduate] = []
     new: list[Graduate] = []
