@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from service import changes
 from service.db import is_writer
-from service.errors import ServiceUnavailable
+from service.errors import ServiceUnavailable, Unprocessable
 from service.matching import repository as repo
 from service.matching import scoring
 from service.matching.calibration import Calibration, load_calibration
@@ -321,6 +321,11 @@ def _explain(
     )
 
 
+def _require_skills(demand: Demand) -> None:
+    if not [s for s in demand.skills or [] if s.get("name")]:
+        raise Unprocessable(f"Demand {demand.id} has no skills to match; add skills to it first.")
+
+
 def _round(x: float) -> float:
     return round(float(x), 4)
 
@@ -332,6 +337,7 @@ def match_demand(
     session: Session, app_state: Any, demand: Demand, *, top_k: int, min_score: float | None
 ) -> MatchRun:
     """Rank every (not yet placed) graduate of the consortium for ``demand`` and store the result."""
+    _require_skills(demand)
     engine = engine_for(app_state)
     engine.sync(session)
     check_deadline()
@@ -414,6 +420,7 @@ def _program_phrases(program: Program) -> list[tuple[str, int | None]]:
 
 def program_matches(session: Session, app_state: Any, demand: Demand, *, top_k: int) -> dict[str, Any]:
     """Programmes ranked by how well their curricula (titles, outcomes, tagged skills) cover ``demand``."""
+    _require_skills(demand)
     engine = engine_for(app_state)
     programs = repo.all_programs(session)
     skills = engine.demand_skills(session, list(demand.skills or []))

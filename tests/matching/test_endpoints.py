@@ -273,3 +273,29 @@ def test_real_encoder_paraphrases_and_chinese(real_client: TestClient) -> None:
         assert r.status_code == 200, r.text
         scores = {m["id"]: m["score"] for m in r.json()["matches"]}
         assert scores["good"] > scores["bad"] + 0.2, (demanded, scores)
+
+
+def test_a_demand_without_skills_and_too_many_candidates_are_422(client: TestClient, app: Any) -> None:
+    from sqlalchemy.orm import Session
+
+    from service.orm import Demand
+
+    ent, _, _ = _consortium(client)
+    demand = make_demand(client, ent, skills=CNC_SKILLS)
+    with Session(app.state.engine) as session, session.begin():  # no API path empties a demand's skills
+        session.get(Demand, demand["id"]).skills = []
+    for path in (f"/v1/demands/{demand['id']}/matches",):
+        r = client.post(path, json={}, headers=ent.headers)
+        assert r.status_code == 422 and "no skills" in r.json()["detail"]
+    r = client.get(f"/v1/demands/{demand['id']}/program-matches", headers=ent.headers)
+    assert r.status_code == 422
+    assert client.get(f"/v1/demands/{demand['id']}/matches", headers=ent.headers).status_code == 404
+    body = {
+        "demand": {"skills": [{"name": "CNC machining"}]},
+        "candidates": [{"id": f"c{i}", "skills": []} for i in range(1001)],
+    }
+    r = client.post("/v1/match", json=body, headers=ent.headers)
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+    for bad in ({"top_k": 0}, {"top_k": 101}, {"demand": {"skills": []}}):
+        r = client.post("/v1/match", json={**body, "candidates": [], **bad}, headers=ent.headers)
+        assert r.status_code == 422
