@@ -61,6 +61,10 @@ def _free_port() -> int:
 # -- the server ----------------------------------------------------------------------------------
 
 
+class PortTaken(Exception):
+    pass
+
+
 class Server:
     def __init__(self, database_url: str, workdir: Path, encoder: str = "fake") -> None:
         self.database_url = database_url
@@ -85,6 +89,18 @@ class Server:
         return env
 
     def start(self, timeout: float = 90) -> None:
+        for attempt in range(3):
+            try:
+                self._start(timeout)
+                return
+            except PortTaken:  # another process took the port between choosing and binding it
+                if attempt == 2:
+                    raise
+                self.port = _free_port()
+                self.base = f"http://127.0.0.1:{self.port}"
+
+    def _start(self, timeout: float) -> None:
+        start_of_log = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
                 [
@@ -109,7 +125,11 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}; see {self.log}")
+                output = self.log.read_bytes()[start_of_log:].decode(errors="replace")
+                if "address already in use" in output.lower():
+                    raise PortTaken(output)
+                code = self.proc.returncode
+                raise RuntimeError(f"server exited with {code}; {self.log}:\n{output[-3000:]}")
             with suppress(httpx.HTTPError):
                 if httpx.get(self.base + "/readyz", timeout=2).status_code == 200:
                     return
