@@ -105,7 +105,7 @@ class Sentence:
 
 def _lines(text: str) -> list[str]:
     """Logical lines: a hard-wrapped paragraph is joined back into one line; a blank line, a bullet,
-    a heading or a line that ends a sentence (or a colon) ends it."""
+    a heading, a short title line or a line that ends a sentence (or a colon) ends it."""
     out: list[str] = []
     open_line = False
     for raw in re.split(r"\r\n|\r|\n", text):
@@ -113,8 +113,10 @@ def _lines(text: str) -> list[str]:
         if not line:
             open_line = False
             continue
+        short_title = bool(out) and len(out[-1].split()) < 6 and not line[:1].islower()
         starts_new = (
             not open_line
+            or short_title  # "Warehouse assistant" above the text is a title, not a wrapped line
             or _BULLET.match(raw) is not None
             or _HEADING_BOILERPLATE.match(line) is not None
             or _HEADING_CONTENT.match(line) is not None

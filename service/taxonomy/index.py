@@ -330,7 +330,8 @@ class TaxonomyRuntime:
 
     def query_vectors(self, session: Session, norms: list[str], *, store: bool = False) -> np.ndarray:
         """Embeddings of query phrases: from the in-process LRU, then the database cache, then the
-        encoder (stored in the database cache only when ``store``: inside a write transaction)."""
+        encoder. With ``store`` (names being written with a demand, graduate or course) new vectors
+        go into the database cache too, so the matcher does not embed them again."""
         encoder = self.encoder()
         model = embedding.model_key(encoder)
         out = np.zeros((len(norms), encoder.dim), dtype=np.float32)
@@ -339,7 +340,7 @@ class TaxonomyRuntime:
             if (model, norm) not in self._queries:
                 todo.append(norm)
         if todo:
-            vecs = embedding.vectors_for(session, encoder, todo, store=store)
+            vecs = _embed(session, encoder, todo, store=store)
             for norm, vec in zip(todo, vecs, strict=True):
                 self._queries[(model, norm)] = vec
                 while len(self._queries) > QUERY_CACHE:
@@ -352,6 +353,16 @@ class TaxonomyRuntime:
                 self._queries.move_to_end((model, norm))
             out[i] = vec
         return out
+
+
+def _embed(session: Session, encoder: Encoder, norms: list[str], *, store: bool) -> np.ndarray:
+    if store:
+        try:
+            from service.matching.service import embed_texts
+        except ImportError:  # pragma: no cover - the matching engine is part of the package
+            return embedding.vectors_for(session, encoder, norms, store=True)
+        return embed_texts(session, encoder, norms, store=True)
+    return embedding.vectors_for(session, encoder, norms, store=False)
 
 
 def load_index(session: Session, encoder: Encoder, seq: int) -> TaxonomyIndex:

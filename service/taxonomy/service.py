@@ -384,7 +384,7 @@ def canonical(session: Session, runtime: TaxonomyRuntime, names: list[str]) -> l
             else:
                 fuzzy.append(norm)
         if fuzzy:
-            vecs = runtime.query_vectors(session, fuzzy)
+            vecs = runtime.query_vectors(session, fuzzy, store=True)
             for norm, hits in zip(fuzzy, index.search(vecs, fuzzy, 2), strict=True):
                 top = hits[0].score if hits else 0.0
                 second = hits[1].score if len(hits) > 1 else 0.0

@@ -7,7 +7,9 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from service.orm import PhraseEmbedding
 from tests.builders import Org, make_org
 from tests.taxonomy.conftest import ESCO_SAMPLE, import_esco
 
@@ -212,7 +214,9 @@ def test_extract_limits(esco: TestClient, member: Org) -> None:
     assert len(r.json()["skills"]) == 2
 
 
-def test_typed_skills_gain_canonical_ids_from_alternative_labels(esco: TestClient, member: Org) -> None:
+def test_typed_skills_gain_canonical_ids_from_alternative_labels(
+    esco: TestClient, app: FastAPI, member: Org
+) -> None:
     body = {
         "title": "Fitter",
         "headcount": 2,
@@ -229,6 +233,10 @@ def test_typed_skills_gain_canonical_ids_from_alternative_labels(esco: TestClien
     assert skills[0]["skill_id"] == READ_ASSEMBLY
     assert skills[1]["skill_id"] == READ_ASSEMBLY  # a confident near-match
     assert skills[2]["skill_id"] is None
+    # Names compared with the taxonomy are embedded once and kept for the matcher.
+    with app.state.read_sessions() as session:
+        cached = set(session.scalars(select(PhraseEmbedding.text)))
+    assert {"reading of assembly drawing", "underwater basket weaving"} <= cached
     school = make_org(esco, "school", "Hefei Tech")
     r = esco.post(
         "/v1/graduates",
