@@ -153,31 +153,15 @@ class MatchingEngine:
             if current == self.seen:
                 return
             first = self.seen < 0
-            rows = list(repo.graduates_changed_since(session, -1 if first else self.seen))
-            removed = [] if first else repo.tombstones_since(session, self.seen)
-            texts = [n for _, _, skills, _ in rows for n in _names_levels(skills)[0]]
-            self.ensure_phrases(session, texts)
             if first:
-                live = [r for r in rows if not r[3]]
-                keys, payloads, ids, levels = [], [], [], []
-                indptr = [0]
-                for gid, school, skills, _ in live:
-                    names, lv = _names_levels(skills)
-                    keys.append(gid)
-                    payloads.append(school)
-                    ids.append(self.phrases.ids(names))
-                    levels.append(scoring.encode_levels(lv))
-                    indptr.append(indptr[-1] + len(names))
-                self.index.load(
-                    keys,
-                    np.asarray(indptr, dtype=np.int64),
-                    np.concatenate(ids) if ids else np.zeros(0, dtype=np.int32),
-                    np.concatenate(levels) if levels else np.zeros(0, dtype=np.int8),
-                    payloads,
-                )
-                del rows, live, ids, levels, texts
+                self._load_all(session)
                 _release_memory()
             else:
+                rows = list(repo.graduates_changed_since(session, self.seen))
+                removed = repo.tombstones_since(session, self.seen)
+                self.ensure_phrases(
+                    session, [n for _, _, skills, _ in rows for n in _names_levels(skills)[0]]
+                )
                 for gid, school, skills, placed in rows:
                     if placed:
                         self.index.remove(gid)
@@ -193,6 +177,44 @@ class MatchingEngine:
         (:meth:`GraduateIndex.specificity_for`), the same in every kind of match."""
         self.sync(session)
         return demand.weights * self.index.specificity_for(demand)
+
+    def _load_all(self, session: Session, chunk: int = 5000) -> None:
+        """First sync of the process: every live graduate, read and indexed in chunks (a bounded
+        amount of Python objects at a time), then one rebuild of the index."""
+        keys: list[str] = []
+        payloads: list[str] = []
+        ids: list[np.ndarray] = []
+        levels: list[np.ndarray] = []
+        lengths: list[int] = []
+        batch: list[tuple[str, str, list[Any], bool]] = []
+
+        def flush() -> None:
+            self.ensure_phrases(session, [n for _, _, skills, _ in batch for n in _names_levels(skills)[0]])
+            for gid, school, skills, placed in batch:
+                if placed:
+                    continue
+                names, lv = _names_levels(skills)
+                keys.append(gid)
+                payloads.append(school)
+                ids.append(self.phrases.ids(names).astype(np.int32))
+                levels.append(scoring.encode_levels(lv))
+                lengths.append(len(names))
+            batch.clear()
+
+        for row in repo.graduates_changed_since(session, -1):
+            batch.append(row)
+            if len(batch) >= chunk:
+                flush()
+        flush()
+        indptr = np.zeros(len(keys) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        self.index.load(
+            keys,
+            indptr,
+            np.concatenate(ids) if ids else np.zeros(0, dtype=np.int32),
+            np.concatenate(levels) if levels else np.zeros(0, dtype=np.int8),
+            payloads,
+        )
 
     def demand_skills(self, session: Session, skills: list[Any]) -> scoring.DemandSkills:
         names = [str(s["name"]) for s in skills]
