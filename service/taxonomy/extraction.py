@@ -250,6 +250,10 @@ def chunks(sentence: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def has_cjk(text: str) -> bool:
+    return _IS_CJK.search(text) is not None
+
+
 def is_generic_label(norm: str) -> bool:
     """Labels too short or too common to count as an exact mention on their own (e.g. "rs", "it")."""
     return len(norm) <= 2 or norm in _STOP

@@ -26,6 +26,7 @@ from service.taxonomy.index import TaxonomyIndex, TaxonomyRuntime, runtime_for
 CANONICAL_MIN = 0.8
 CANONICAL_MARGIN = 0.05
 EXTRACT_MIN = 0.5
+SINGLE_WORD_MIN = 0.9
 SEARCH_MIN = 0.35
 EXACT_CONFIDENCE = 1.0
 HIDDEN_CONFIDENCE = 0.95
@@ -320,9 +321,17 @@ def extract(
             if not hits or hits[0].score < min_score:
                 continue
             order, sentence = chunk_sources[norm]
+            single_word = len(norm.split()) == 1 and not extraction.has_cjk(norm)
             for hit in hits:
-                if hit.score >= min_score and hit.score >= hits[0].score - 0.1:
-                    offer(hit.skill, hit.score, order, hit.label, sentence)
+                if hit.score < min_score or hit.score < hits[0].score - 0.1:
+                    continue
+                if (
+                    single_word
+                    and len(index.label_norm[hit.label].split()) > 1
+                    and hit.score < SINGLE_WORD_MIN
+                ):
+                    continue  # "interfaces" alone does not name "Interface definition language IDL"
+                offer(hit.skill, hit.score, order, hit.label, sentence)
     ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[1][1]))[:max_skills]
     return [
         Extracted(

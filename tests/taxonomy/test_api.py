@@ -289,3 +289,26 @@ def test_versions_name_the_taxonomy_in_force(esco: TestClient, member: Org) -> N
     assert [(i["source"], i["version"], i["skills"]) for i in body["imports"]] == [("esco", "v1.1.1", 514)]
     r = esco.post("/v1/skills/normalize", json={"texts": ["bend wire"]}, headers=member.headers)
     assert r.json()["taxonomy_version"] == "esco@v1.1.1"
+
+
+def test_a_lone_common_word_does_not_name_a_longer_skill(
+    client: TestClient, app: FastAPI, tmp_path: Path
+) -> None:
+    folder = tmp_path / "esco"
+    folder.mkdir()
+    with (folder / "skills_en.csv").open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\r\n")
+        writer.writerow(["conceptUri", "skillType", "preferredLabel", "altLabels", "description"])
+        writer.writerow(["urn:x:sap", "knowledge", "SAP Maintenance", "", ""])
+        writer.writerow(["urn:x:maps", "skill/competence", "read maps", "", ""])
+    import_esco(app, folder, version="t")
+    org = make_org(client, "enterprise")
+    (result,) = _normalize(client, org, ["maintenance"])
+    assert result["candidates"][0]["skill_id"] == "urn:x:sap"
+    assert result["candidates"][0]["score"] >= 0.5  # a close candidate when asked about the word alone
+    r = client.post(
+        "/v1/skills/extract", json={"text": "Advise on system design or maintenance."}, headers=org.headers
+    )
+    assert r.json()["skills"] == []
+    r = client.post("/v1/skills/extract", json={"text": "Run SAP maintenance orders."}, headers=org.headers)
+    assert [s["skill_id"] for s in r.json()["skills"]] == ["urn:x:sap"]
