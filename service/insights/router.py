@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from service.db import SessionDep
 from service.deps import CurrentOrg, SettingsDep
@@ -38,6 +38,7 @@ def _blank(value: str | None) -> str | None:
     summary="Per skill: demand from open demands, supply of unplaced graduates, shortage",
 )
 def skill_insights(
+    request: Request,
     session: SessionDep,
     _org: CurrentOrg,
     settings: SettingsDep,
@@ -55,7 +56,12 @@ def skill_insights(
     the skill (calibrated coverage at the MET threshold), and the shortage (headcount - graduates)."""
     min_group = settings.insights_min_group
     rows = service.skill_rows(
-        session, encoder, region=_blank(region), industry=_blank(industry), min_group=min_group
+        session,
+        encoder,
+        region=_blank(region),
+        industry=_blank(industry),
+        min_group=min_group,
+        app_state=request.app.state,
     )
     items, next_cursor = service.page(service.sort_skills(rows, sort, min_group), limit, cursor)
     return SkillInsightPage(

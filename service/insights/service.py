@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from sqlalchemy.orm import Session
 
+from service import changes
 from service.demands import repository as demands_repo
 from service.errors import Unprocessable
 from service.gaps import service as gaps_service
@@ -129,75 +131,147 @@ def sort_members(rows: list[MemberInsight], sort: MemberSort) -> list[MemberInsi
 
 # --- supply versus demand per skill -----------------------------------------------------------------
 
-GRADUATE_BLOCK = 4096
+WORDING_BLOCK = 128
+MEMO_SIZE = 32
+_memo_lock = threading.Lock()
+
+# (wordings, phrases) -> the (wording, phrase) pairs where the phrase is evidence of the wording.
+Covers = Callable[[list[str], list[str]], tuple[np.ndarray, np.ndarray]]
+
+
+def engine_covers(session: Session, app_state: Any) -> Covers:
+    """Evidence pairs from the matching engine's in-memory phrase store: graduate phrases are already
+    embedded and analysed there, so a request only scores them (``coverage >= met``, the matching
+    engine's MET threshold). Memory: ``WORDING_BLOCK`` x stored phrases floats at a time."""
+    from service.matching.service import engine_for
+
+    engine = engine_for(app_state)
+    calibration = engine.calibration
+    # coverage >= met exactly when the fused similarity reaches the curve's inverse at met
+    met_sim = np.float32(calibration.similarity_at(calibration.met))
+
+    def covers(wordings: list[str], phrases: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        ids = engine.ensure_phrases(session, phrases)
+        column = np.full(len(engine.phrases), -1, dtype=np.int64)  # stored phrase -> our column
+        column[ids] = np.arange(len(ids))
+        rows: list[np.ndarray] = []
+        cols: list[np.ndarray] = []
+        for start in range(0, len(wordings), WORDING_BLOCK):
+            chunk = wordings[start : start + WORDING_BLOCK]
+            demand = engine.demand_skills(session, [{"name": w} for w in chunk])
+            sim = engine.phrases.similarity(demand, calibration, engine.multilingual)
+            r, c = np.nonzero(sim[:, : len(column)] >= met_sim)
+            c = column[c]
+            keep = c >= 0
+            rows.append(r[keep] + start)
+            cols.append(c[keep])
+        return np.concatenate(rows), np.concatenate(cols)
+
+    return covers
 
 
 def graduate_holdings(
-    scorer: gaps_service.Scorer,
-    lines: Sequence[SkillLine],
-    skill_lists: Iterable[list[Any]],
-    met: float,
+    covers: Covers, lines: Sequence[SkillLine], skill_lists: Iterable[list[Any]]
 ) -> np.ndarray:
-    """How many graduates hold each line's skill: some skill of theirs has calibrated coverage of at
-    least ``met`` against some wording of the line.
+    """How many graduates hold each line's skill: some skill of theirs is evidence (``covers``) of
+    some wording of the line.
 
-    Vectorised: the distinct graduate phrases are scored against all the lines' wordings in blocks of
-    ``GRADUATE_BLOCK`` (memory: wordings x block floats), then one sparse product of the
-    (graduates x phrases) incidence matrix with the (phrases x lines) "holds" matrix counts graduates.
+    Vectorised and sparse: the distinct graduate phrases are scored once against all the lines'
+    wordings; then (graduates x phrases) incidence @ (phrases x lines) evidence gives, per graduate
+    and line, how many of their phrases match, and a graduate counts once per line.
     """
-    phrase_index: dict[str, int] = {}
+    phrase_index: dict[str, int] = {}  # normalised phrase -> column
+    seen: dict[str, int] = {}  # the text as typed -> column (most texts repeat: normalise once)
     phrases: list[str] = []
     rows: list[int] = []
     cols: list[int] = []
     n_graduates = 0
     for skills in skill_lists:
         for s in skills:
-            name = str(s.get("name") if isinstance(s, dict) else s).strip()
-            if not name:
-                continue
-            key = normalize_phrase(name)
-            col = phrase_index.get(key)
+            raw = s.get("name") if isinstance(s, dict) else s
+            col = seen.get(raw) if isinstance(raw, str) else None
             if col is None:
-                col = phrase_index[key] = len(phrases)
-                phrases.append(name)
+                name = str(raw).strip()
+                if not name:
+                    continue
+                key = normalize_phrase(name)
+                col = phrase_index.get(key)
+                if col is None:
+                    col = phrase_index[key] = len(phrases)
+                    phrases.append(name)
+                if isinstance(raw, str):
+                    seen[raw] = col
             rows.append(n_graduates)
             cols.append(col)
         n_graduates += 1
     if not lines or not phrases:
         return np.zeros(len(lines), dtype=np.int64)
-    wordings = list(dict.fromkeys(p for line in lines for p in line.phrases))
-    wording_row = {normalize_phrase(p): i for i, p in enumerate(wordings)}
-    line_rows = [[wording_row[normalize_phrase(p)] for p in line.phrases] for line in lines]
-    holds = np.zeros((len(phrases), len(lines)), dtype=bool)
-    prepared = scorer.prepare(wordings)
-    for start in range(0, len(phrases), GRADUATE_BLOCK):
-        chunk = phrases[start : start + GRADUATE_BLOCK]
-        _, cov = scorer.scores(prepared, scorer.prepare(chunk))
-        ok = cov >= met  # (wordings, chunk)
-        for j, idx in enumerate(line_rows):
-            holds[start : start + len(chunk), j] = ok[idx].any(axis=0)
+    wordings = list(dict.fromkeys(normalize_phrase(p) for line in lines for p in line.phrases))
+    wording_row = {w: i for i, w in enumerate(wordings)}
+    member_rows = [wording_row[normalize_phrase(p)] for line in lines for p in line.phrases]
+    member_cols = [j for j, line in enumerate(lines) for _ in line.phrases]
+    members = sp.csr_matrix(
+        (np.ones(len(member_rows), dtype=np.int32), (member_rows, member_cols)),
+        shape=(len(wordings), len(lines)),
+    )
+    w_idx, p_idx = covers(wordings, phrases)
+    evidence = sp.csr_matrix(
+        (np.ones(len(w_idx), dtype=np.int32), (p_idx, w_idx)), shape=(len(phrases), len(wordings))
+    )
     incidence = sp.csr_matrix(
         (np.ones(len(rows), dtype=np.int32), (rows, cols)), shape=(n_graduates, len(phrases))
     )
-    held = incidence @ sp.csr_matrix(holds.astype(np.int32))  # (graduates, lines): matching phrases
+    held = incidence @ (evidence @ members)  # (graduates, lines): matching (phrase, wording) pairs
     return np.asarray((held > 0).sum(axis=0)).ravel().astype(np.int64)
 
 
 def skill_rows(
-    session: Session, encoder: Encoder, *, region: str | None, industry: str | None, min_group: int
+    session: Session,
+    encoder: Encoder,
+    *,
+    region: str | None,
+    industry: str | None,
+    min_group: int,
+    app_state: Any = None,
 ) -> list[SkillInsight]:
     """Per grouped demanded skill of the open demands in scope: demand, supply and shortage.
 
     Supply is every graduate of the consortium not yet placed (the region's demands draw on the whole
-    consortium's schools); counts from 1 to ``min_group - 1`` are suppressed.
+    consortium's schools); counts from 1 to ``min_group - 1`` are suppressed. ``app_state`` gives the
+    matching engine (its phrase store; without it the phrases are scored through the phrase cache)
+    and a per-process memo of the last results, keyed by the scope and the ``demand`` and
+    ``graduate`` change counters, so a repeated call is free until a demand or graduate changes.
     """
-    scorer = gaps_service.scorer_for(session, encoder)
-    demands = demands_repo.open_demands(session, region=region, industry=industry)
-    occurrences = gaps_service.occurrences_of(
-        [{"id": d.id, "headcount": d.headcount, "skills": d.skills} for d in demands]
+    key = (
+        f"{encoder.name} {encoder.version}",
+        region,
+        industry,
+        changes.current(session, changes.DEMAND),
+        changes.current(session, changes.GRADUATE),
     )
-    lines = gaps_service.group_lines(scorer, occurrences, group=True)
-    counts = graduate_holdings(scorer, lines, repo.unplaced_graduate_skills(session), scorer.met)
+    memo: dict[Any, tuple[list[SkillLine], np.ndarray]] | None = None
+    if app_state is not None:
+        memo = getattr(app_state, "insights_memo", None)
+        if memo is None:
+            memo = app_state.insights_memo = {}
+    with _memo_lock:
+        hit = memo.get(key) if memo is not None else None
+    if hit is not None:
+        lines, counts = hit
+    else:
+        scorer = gaps_service.scorer_for(session, encoder)
+        demands = demands_repo.open_demands(session, region=region, industry=industry)
+        occurrences = gaps_service.occurrences_of(
+            [{"id": d.id, "headcount": d.headcount, "skills": d.skills} for d in demands]
+        )
+        lines = gaps_service.group_lines(scorer, occurrences, group=True)
+        covers = engine_covers(session, app_state) if app_state is not None else scorer_covers(scorer)
+        counts = graduate_holdings(covers, lines, repo.unplaced_graduate_skills(session))
+        if memo is not None:
+            with _memo_lock:
+                while len(memo) >= MEMO_SIZE:
+                    memo.pop(next(iter(memo)))
+                memo[key] = (lines, counts)
     rows = []
     for line, n in zip(lines, counts, strict=True):
         suppressed = 0 < int(n) < min_group
@@ -215,6 +289,24 @@ def skill_rows(
             )
         )
     return rows
+
+
+def scorer_covers(scorer: gaps_service.Scorer, block: int = 4096) -> Covers:
+    """Evidence pairs through a :class:`~service.gaps.service.Scorer` (the phrase cache), phrases in
+    blocks of ``block`` (memory: wordings x block floats)."""
+
+    def covers(wordings: list[str], phrases: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        prepared = scorer.prepare(wordings)
+        rows: list[np.ndarray] = []
+        cols: list[np.ndarray] = []
+        for start in range(0, len(phrases), block):
+            _, cov = scorer.scores(prepared, scorer.prepare(phrases[start : start + block]))
+            r, c = np.nonzero(cov >= scorer.met)
+            rows.append(r)
+            cols.append(c + start)
+        return np.concatenate(rows), np.concatenate(cols)
+
+    return covers
 
 
 def sort_skills(rows: list[SkillInsight], sort: SkillSort, min_group: int) -> list[SkillInsight]:

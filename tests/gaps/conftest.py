@@ -24,4 +24,5 @@ def real_client(app: FastAPI) -> Iterator[TestClient]:
     encoder = real_encoder()
     with TestClient(app) as client:
         app.state.encoder = encoder
+        app.state.matching = None  # the matching engine is built on first use, from this encoder
         yield client

@@ -85,6 +85,13 @@ def test_skill_insights_aggregate_demand_and_unplaced_supply(
     assert welding["shortage"] is None
     assert welding["demanded_headcount"] == 5
 
+    # New graduates and demands show at once (results are remembered only until something changes).
+    graduates(client, consortium["s1"], 5, ["PLC programming"], "s1-plc")
+    make_demand(client, consortium["b"], headcount=4, skills=[skill("forklift driving", 2)])
+    rows = skill_rows(client, gov, region="Hefei")
+    assert (rows["PLC programming"]["graduates"], rows["PLC programming"]["shortage"]) == (5, -2)
+    assert rows["forklift driving"]["shortage"] == 4
+
     # Placing two of the CNC graduates (a delivered training order) takes them out of the supply.
     ent, school = consortium["a"], consortium["s1"]
     ids = [
