@@ -132,7 +132,9 @@ def test_school_reads_its_gap_report(
     assert page.locator("html").get_attribute("lang") == "zh-CN"
     assert page.locator("h1").inner_text() == "专业缺口分析：Mechatronics"
     _assert_chart_rendered(page, "gap-chart", len(c.demand["skills"]))
-    assert any("缺口" in n or "覆盖" in n for n in page.locator("svg#gap-chart text.note").all_text_contents())
+    assert any(
+        "缺口" in n or "覆盖" in n for n in page.locator("svg#gap-chart text.note").all_text_contents()
+    )
     screenshot(page, "gap-report-zh")
 
     # Someone else's programme is refused with the same page as an unknown one.
