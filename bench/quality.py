@@ -239,6 +239,7 @@ def main() -> None:
     d_tfidf = tfidf.transform(demand_docs)
     g_doc_vecs = cache.embed(grad_docs)
     d_doc_vecs = cache.embed(demand_docs)
+    cache.embed(sorted({s for d in demands for s in d.skills}))  # one batch; the loop reads the cache
     cache.save()
 
     methods = [
