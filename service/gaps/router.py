@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from pydantic import AfterValidator
 
 from service.curricula.router import ReadableProgram
 from service.db import SessionDep, read_only
@@ -42,9 +43,19 @@ def get_encoder(request: Request) -> Encoder:
 EncoderDep = Annotated[Encoder, Depends(get_encoder)]
 
 
+def _no_nul(value: str | None) -> str | None:
+    if value is not None and "\x00" in value:
+        raise ValueError("Text must not contain the NUL character (U+0000)")
+    return value
+
+
 def _blank(value: str | None) -> str | None:
     value = value.strip() if value else None
     return value or None
+
+
+# A region / industry filter: at most 200 characters, no NUL (what the OpenAPI document says).
+FilterText = Annotated[str | None, AfterValidator(_no_nul)]
 
 
 @router.get(
@@ -58,10 +69,10 @@ def program_gaps(
     session: SessionDep,
     org: MemberNotGovernment,
     encoder: EncoderDep,
-    demand_id: Annotated[str | None, Query(max_length=64, description="One demand as the scope.")] = None,
-    region: Annotated[str | None, Query(max_length=200, description="Open demands of this region.")] = None,
+    demand_id: Annotated[FilterText, Query(max_length=64, description="One demand as the scope.")] = None,
+    region: Annotated[FilterText, Query(max_length=200, description="Open demands of this region.")] = None,
     industry: Annotated[
-        str | None, Query(max_length=200, description="Open demands of this industry.")
+        FilterText, Query(max_length=200, description="Open demands of this industry.")
     ] = None,
 ) -> dict[str, Any]:
     """For every demanded skill: weight (headcount x importance summed over the demands in scope),

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request
 
 from service.db import SessionDep
 from service.deps import CurrentOrg, SettingsDep
-from service.gaps.router import EncoderDep
+from service.gaps.router import EncoderDep, FilterText
 from service.gaps.service import model_name
 from service.insights import service
 from service.insights.schemas import (
@@ -43,9 +43,9 @@ def skill_insights(
     _org: CurrentOrg,
     settings: SettingsDep,
     encoder: EncoderDep,
-    region: Annotated[str | None, Query(max_length=200, description="Open demands of this region.")] = None,
+    region: Annotated[FilterText, Query(max_length=200, description="Open demands of this region.")] = None,
     industry: Annotated[
-        str | None, Query(max_length=200, description="Open demands of this industry.")
+        FilterText, Query(max_length=200, description="Open demands of this industry.")
     ] = None,
     sort: Annotated[SkillSort, Query(description="Largest first.")] = SkillSort.shortage,
     limit: LimitQuery = 20,

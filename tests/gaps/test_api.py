@@ -131,7 +131,13 @@ def test_scope_needs_exactly_one_of_demand_and_filters(client: TestClient) -> No
     ent = make_org(client, "enterprise")
     program = make_program(client, school)
     demand = make_demand(client, ent)
-    for params in ({}, {"region": ""}, {"demand_id": demand["id"], "region": "Hefei"}):
+    for params in (
+        {},
+        {"region": ""},
+        {"demand_id": demand["id"], "region": "Hefei"},
+        {"region": "He\x00fei"},
+        {"region": "x" * 201},
+    ):
         r = gaps(client, ent, program["id"], **params)
         assert r.status_code == 422, params
         assert r.headers["content-type"].startswith(PROBLEM)

@@ -141,6 +141,8 @@ def test_skill_insights_sort_page_and_minimum_group(
     assert client.get("/v1/insights/skills", params={"sort": "x"}, headers=gov.headers).status_code == 422
     assert client.get("/v1/insights/skills", params={"cursor": "!!"}, headers=gov.headers).status_code == 422
     assert client.get("/v1/insights/skills", params={"limit": 0}, headers=gov.headers).status_code == 422
+    r = client.get("/v1/insights/skills", params={"industry": "a\x00b"}, headers=gov.headers)
+    assert r.status_code == 422
 
     # A lower minimum shows the welding count.
     app.state.settings.insights_min_group = 2
