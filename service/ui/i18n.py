@@ -47,6 +47,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "courses": ("课程数", "Courses"),
     "title": ("标题", "Title"),
     "status": ("状态", "Status"),
+    "demand_open": ("开放", "open"),
+    "demand_closed": ("已关闭", "closed"),
     "headcount": ("人数", "Headcount"),
     "region": ("地区", "Region"),
     "industry": ("行业", "Industry"),

@@ -57,6 +57,20 @@ def _assert_chart_rendered(page: Any, chart: str, expected_bars: int) -> list[di
     return bars
 
 
+def _assert_accessible_basics(page: Any) -> None:
+    """One h1; every visible form field has a label; every table has column headers."""
+    assert page.locator("h1").count() == 1
+    controls = page.locator("main input:not([type=hidden]), main select")
+    assert controls.count() > 0
+    for i in range(controls.count()):
+        control_id = controls.nth(i).get_attribute("id")
+        assert control_id, "a form field without an id cannot have a label"
+        assert page.locator(f"label[for='{control_id}']").count() >= 1, f"#{control_id} has no label"
+    tables = page.locator("main table")
+    for i in range(tables.count()):
+        assert tables.nth(i).locator("thead th[scope=col]").count() >= 2
+
+
 def _download_csv(page: Any) -> list[list[str]]:
     with page.expect_download() as info:
         page.click("#download-csv")
@@ -108,6 +122,7 @@ def test_school_reads_its_gap_report(
             assert cells[4] == s["evidence"]["text"]
         else:
             assert cells[3] == "none"
+    _assert_accessible_basics(page)
     screenshot(page, "gap-report", for_docs=True)
 
     table = _download_csv(page)
@@ -179,6 +194,7 @@ def test_enterprise_ranks_graduates_for_its_demand(
 
     # Pseudonymous: the school's own reference for a graduate never appears.
     assert "HT-2026" not in page.content()
+    _assert_accessible_basics(page)
     screenshot(page, "matches")
 
     table = _download_csv(page)
@@ -223,6 +239,7 @@ def test_government_sees_the_consortium_dashboard(
     # Aggregates only: no graduate id or reference anywhere on the page.
     content = page.content()
     assert not any(g in content for g in c.graduate_ids) and "HT-2026" not in content
+    _assert_accessible_basics(page)
     screenshot(page, "dashboard", for_docs=True)
 
     page.click("#switch-lang")
@@ -245,6 +262,7 @@ def test_chinese_by_default_when_the_browser_prefers_it(
         page.goto(f"{live_server.url}/ui/sign-in")
         assert page.locator("html").get_attribute("lang") == "zh-CN"
         assert page.locator("h1").inner_text() == "使用机构密钥登录"
+        _assert_accessible_basics(page)
         page.get_by_label("API 密钥").fill(c.school.key)
         page.click("#sign-in")
         page.wait_for_url(f"{live_server.url}/ui/")
