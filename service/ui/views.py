@@ -434,7 +434,12 @@ def dashboard_page(
     region, industry = _blank(region), _blank(industry)
     min_group = int(settings.insights_min_group)
     rows = insights_service.skill_rows(
-        session, _encoder(app_state), region=region, industry=industry, min_group=min_group
+        session,
+        _encoder(app_state),
+        region=region,
+        industry=industry,
+        min_group=min_group,
+        app_state=app_state,
     )
     shortages = insights_service.sort_skills(rows, SkillSort.shortage, min_group)[:TOP_SHORTAGES]
     bars = []
