@@ -23,6 +23,7 @@ number of (phrase, graduate) entries that carry real evidence for the demand, no
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Hashable, Sequence
 from contextlib import AbstractContextManager
@@ -185,14 +186,15 @@ def _blas_controller() -> Any:
     return ThreadpoolController()
 
 
-def one_blas_thread() -> AbstractContextManager[Any]:
-    """Run numpy's BLAS on one thread for the duration (torch's own thread pool is not touched).
+def blas_threads(n: int) -> AbstractContextManager[Any]:
+    """Run numpy's BLAS on ``n`` threads for the duration (torch's own thread pool is not touched)."""
+    return cast(AbstractContextManager[Any], _blas_controller().limit(limits=max(1, n), user_api="blas"))
 
-    The query's matrix product has only k rows: on a 2-core machine shared with the request threads and
-    the encoder, a second BLAS thread spends more time waiting than it saves (bench.speed, 100,000
-    graduates under load: p50 66 ms with two threads, 36 ms with one).
-    """
-    return cast(AbstractContextManager[Any], _blas_controller().limit(limits=1, user_api="blas"))
+
+def default_query_threads() -> int:
+    """BLAS threads for a query's one large product: every core, up to 4 (the product streams the
+    phrase matrix once; beyond 4 threads memory bandwidth, not arithmetic, bounds it)."""
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 _EMPTY_I32 = np.zeros(0, dtype=np.int32)
@@ -208,14 +210,23 @@ class GraduateIndex:
 
     Keys are graduate ids (any hashable); ``payload`` carries what the caller wants back (e.g. the
     school id). Thread-safe: writes and queries take one lock; a query holds it for its duration.
+    Since queries run one at a time, a query's BLAS work (mostly one large product: demanded skills x
+    all phrases) runs on ``query_threads`` threads (default :func:`default_query_threads`).
     """
 
     PRUNE_COVERAGE = 0.3
 
-    def __init__(self, phrases: PhraseStore, calibration: Calibration, multilingual: bool = False) -> None:
+    def __init__(
+        self,
+        phrases: PhraseStore,
+        calibration: Calibration,
+        multilingual: bool = False,
+        query_threads: int | None = None,
+    ) -> None:
         self.phrases = phrases
         self.calibration = calibration
         self.multilingual = multilingual
+        self.query_threads = query_threads or default_query_threads()
         self._lock = threading.RLock()
         self.rebuilds = 0
         self.generation = 0  # bumped by every write; keys the specificity cache
@@ -500,11 +511,9 @@ class GraduateIndex:
                 else:
                     todo.append(j)
             if todo and len(self._slot_of):
-                sub = demand.subset(todo)
-                with one_blas_thread():
-                    cov = self.calibration.coverage(
-                        self.phrases.similarity(sub, self.calibration, self.multilingual)
-                    )
+                with blas_threads(self.query_threads):
+                    sim = self.phrases.similarity(demand.subset(todo), self.calibration, self.multilingual)
+                cov = self.calibration.coverage(sim)
                 counts = self._held(cov)
                 if len(self._held_cache) > 50_000:
                     self._held_cache.clear()
@@ -526,7 +535,7 @@ class GraduateIndex:
         """(scores per slot, dead slots -1; effective weights (k,); similarity (k, P); coverage (k, P)).
 
         Effective weight of a skill = importance x :meth:`specificity`."""
-        with self._lock, one_blas_thread():
+        with self._lock, blas_threads(self.query_threads):
             sim = self.phrases.similarity(demand, self.calibration, self.multilingual)
             cov = self.calibration.coverage(sim)
             weights = demand.weights * self.specificity(cov)
@@ -550,7 +559,7 @@ class GraduateIndex:
         above; graduates whose upper bound is under the ``top_k``-th lower bound cannot be in the
         answer; the rest are scored exactly from their own phrases.
         """
-        with self._lock, one_blas_thread():
+        with self._lock, blas_threads(self.query_threads):
             sim = self.phrases.similarity(demand, self.calibration, self.multilingual)
             cov = self.calibration.coverage(sim)
             weights = demand.weights * self.specificity(cov)
