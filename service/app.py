@@ -24,7 +24,9 @@ def _load_encoder(app: FastAPI, settings: Settings) -> None:
     except ImportError:  # the matching package is not there yet
         app.state.encoder = None
         return
-    app.state.encoder = load_encoder(settings.encoder_backend, settings.encoder_path, settings.encoder_device)
+    app.state.encoder = load_encoder(
+        settings.encoder_backend, settings.encoder_path, settings.encoder_device, settings.encoder_runtime
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

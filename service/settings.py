@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     encoder_device: str = "cpu"
     # "real" loads sentence-transformers; "fake" is a deterministic hashing encoder for tests.
     encoder_backend: str = Field(default="real", pattern="^(real|fake)$")
+    # Runtime: "numpy" (no torch, CPU only), "torch" (sentence-transformers), "auto" (numpy when it can).
+    encoder_runtime: str = Field(default="auto", pattern="^(auto|numpy|torch)$")
 
     # Request limits.
     max_body_bytes: int = 2 * 1024 * 1024
