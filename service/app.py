@@ -39,11 +39,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.read_sessions, app.state.write_sessions = make_sessionmakers(engine)
         _load_encoder(app, settings)
+        if settings.warm_index and app.state.encoder is not None:
+            from service.matching.service import WarmUp
+
+            app.state.warm_up = WarmUp(app.state).start()
         for hook in app.state.startup_hooks:
             hook(app)
         try:
             yield
         finally:
+            if app.state.warm_up is not None:
+                app.state.warm_up.join(timeout=10)  # not mid-read when the engine goes away
             for hook in app.state.shutdown_hooks:
                 hook(app)
             engine.dispose()
@@ -60,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.encoder = None
+    app.state.warm_up = None
     app.state.startup_hooks = []
     app.state.shutdown_hooks = []
     install_error_handlers(app)
@@ -75,7 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get(
         "/readyz",
         tags=["operations"],
-        summary="Readiness: database reachable, encoder loaded",
+        summary="Readiness: database reachable, encoder loaded, graduate index loaded",
         responses={503: {"description": "Not ready"}},
     )
     def readyz() -> Any:
@@ -87,6 +94,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except Exception:
             checks["database"] = "unreachable"
         checks["encoder"] = "ok" if app.state.encoder is not None else "not loaded"
+        if app.state.warm_up is not None:
+            checks["graduate_index"] = app.state.warm_up.status
         if all(v == "ok" for v in checks.values()):
             return {"status": "ok", "checks": checks}
         return problem_response(

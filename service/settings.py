@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     # Runtime: "numpy" (no torch, CPU only), "torch" (sentence-transformers), "auto" (numpy when it can).
     encoder_runtime: str = Field(default="auto", pattern="^(auto|numpy|torch)$")
 
+    # Load the graduate index in the background at start-up (readiness waits for it) rather than on
+    # the first match request.
+    warm_index: bool = True
+
     # Request limits.
     max_body_bytes: int = 2 * 1024 * 1024
     max_bulk_body_bytes: int = 10 * 1024 * 1024

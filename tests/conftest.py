@@ -77,6 +77,7 @@ def settings(database_url: str) -> Settings:
         encoder_backend="fake",
         rate_limit_per_minute=100_000,
         json_logs=False,
+        warm_index=False,  # tests that need it turn it on (tests/matching/test_warm_up.py)
     )
 
 

@@ -139,10 +139,13 @@ class MatchingEngine:
         return self.encoder.name
 
     def ensure_phrases(self, session: Session, texts: list[str]) -> np.ndarray:
-        missing = self.phrases.missing(texts)
+        """Store ids of ``texts``, embedding (or reading from the cache) the phrases not held yet."""
+        ids, missing = self.phrases.lookup(texts)
         if missing:
             self.phrases.add(missing, embed_texts(session, self.encoder, missing))
-        return self.phrases.ids(texts)
+            todo = np.flatnonzero(ids < 0)
+            ids[todo] = self.phrases.ids([texts[i] for i in todo])
+        return ids
 
     def sync(self, session: Session) -> None:
         """Bring the graduate index up to the database's ``graduate`` change counter."""
@@ -189,16 +192,18 @@ class MatchingEngine:
         batch: list[tuple[str, str, list[Any], bool]] = []
 
         def flush() -> None:
-            self.ensure_phrases(session, [n for _, _, skills, _ in batch for n in _names_levels(skills)[0]])
-            for gid, school, skills, placed in batch:
-                if placed:
-                    continue
-                names, lv = _names_levels(skills)
+            live = [
+                (gid, school, _names_levels(skills)) for gid, school, skills, placed in batch if not placed
+            ]
+            chunk_ids = self.ensure_phrases(session, [n for _, _, (names, _) in live for n in names])
+            start = 0
+            for gid, school, (names, lv) in live:
                 keys.append(gid)
                 payloads.append(school)
-                ids.append(self.phrases.ids(names).astype(np.int32))
+                ids.append(chunk_ids[start : start + len(names)].astype(np.int32))
                 levels.append(scoring.encode_levels(lv))
                 lengths.append(len(names))
+                start += len(names)
             batch.clear()
 
         for row in repo.graduates_changed_since(session, -1):
@@ -246,6 +251,35 @@ def engine_for(app_state: Any) -> MatchingEngine:
             engine = MatchingEngine(encoder, load_calibration(encoder.name), default_model())
             app_state.matching = engine
     return engine
+
+
+class WarmUp:
+    """Loads the graduate index in a background thread at start-up, so that the first match request
+    does not pay for it (100,000 graduates: tens of seconds). ``status`` is ``loading``, ``ok`` or
+    ``failed``; readiness reports it, and a request that comes earlier waits for the same load."""
+
+    def __init__(self, app_state: Any) -> None:
+        self.status = "loading"
+        self._app_state = app_state
+        self._thread = threading.Thread(target=self._run, name="graduate-index-warm-up", daemon=True)
+
+    def start(self) -> WarmUp:
+        self._thread.start()
+        return self
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        try:
+            engine = engine_for(self._app_state)
+            with self._app_state.read_sessions() as session:
+                engine.sync(session)
+            self.status = "ok"
+            log.info("graduate index loaded: %d graduates", len(engine.index))
+        except Exception:
+            self.status = "failed"
+            log.exception("loading the graduate index at start-up failed; the first match will retry")
 
 
 # --- small candidate sets (programmes, stateless lists, one graduate) ------------------------------
