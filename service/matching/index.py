@@ -74,18 +74,29 @@ class PhraseStore:
 
     def ids(self, texts: Sequence[str]) -> np.ndarray:
         """Ids of ``texts`` (normalised), -1 for a phrase not in the store."""
-        return np.asarray([self._ids.get(normalize_phrase(t), -1) for t in texts], dtype=np.int64)
+        return self.lookup(texts)[0]
+
+    def lookup(self, texts: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+        """Ids of ``texts`` (-1 where not in the store) and the distinct normalised texts not in the
+        store yet. Each distinct raw text is normalised once (graduates repeat their phrases a lot)."""
+        memo: dict[str, int] = {}
+        absent: dict[str, None] = {}
+        out = np.empty(len(texts), dtype=np.int64)
+        known = self._ids
+        for i, text in enumerate(texts):
+            found = memo.get(text)
+            if found is None:
+                key = normalize_phrase(text)
+                found = known.get(key, -1)
+                if found < 0:
+                    absent[key] = None
+                memo[text] = found
+            out[i] = found
+        return out, list(absent)
 
     def missing(self, texts: Sequence[str]) -> list[str]:
         """The distinct normalised ``texts`` not in the store yet."""
-        seen: set[str] = set()
-        out = []
-        for t in texts:
-            key = normalize_phrase(t)
-            if key not in self._ids and key not in seen:
-                seen.add(key)
-                out.append(key)
-        return out
+        return self.lookup(texts)[1]
 
     def add(self, texts: Sequence[str], vecs: np.ndarray) -> np.ndarray:
         """Add phrases (texts are normalised; already known ones are kept as they are); returns ids."""
@@ -204,7 +215,7 @@ _EMPTY_I8 = np.zeros(0, dtype=np.int8)
 class GraduateIndex:
     """All graduates' phrase ids and levels, ranked for a demand without a loop over graduates.
 
-    ``PRUNE_COVERAGE``: evidence under this coverage is read, in :meth:`rank`'s first pass, only for
+    ``PRUNE_COVERAGES``: evidence under such a coverage is read, in :meth:`rank`'s first pass, only for
     graduates that could still make the top (it holds most of the posting entries: popular phrases that
     are only loosely related to a demanded skill); the answer is exact either way.
 
@@ -214,7 +225,7 @@ class GraduateIndex:
     all phrases) runs on ``query_threads`` threads (default :func:`default_query_threads`).
     """
 
-    PRUNE_COVERAGE = 0.3
+    PRUNE_COVERAGES = (0.3, 0.15)
 
     def __init__(
         self,
@@ -555,41 +566,24 @@ class GraduateIndex:
 
         Two passes, so that the weak evidence of popular phrases (most of the posting entries) is only
         read for graduates that could still make the top: the first counts, in the base segment, only
-        evidence of coverage >= ``PRUNE_COVERAGE``, which bounds every graduate's score from below and
-        above; graduates whose upper bound is under the ``top_k``-th lower bound cannot be in the
-        answer; the rest are scored exactly from their own phrases.
+        evidence of coverage >= ``tau`` (``PRUNE_COVERAGES``, tried in turn), which bounds every
+        graduate's score from below and above; graduates whose upper bound is under the ``top_k``-th
+        lower bound cannot be in the answer; the rest are scored exactly from their own phrases. When
+        even the last ``tau`` leaves too many candidates, every graduate is scored in full.
         """
         with self._lock, blas_threads(self.query_threads):
             sim = self.phrases.similarity(demand, self.calibration, self.multilingual)
             cov = self.calibration.coverage(sim)
             weights = demand.weights * self.specificity(cov)
-            n_slots = len(self._keys)
-            alive = self._alive[:n_slots]
-            tau = np.float32(self.PRUNE_COVERAGE)
-            prune = self._n_base > 4 * max(top_k, 1) and tau > self.calibration.floor and demand.k > 0
-            if prune:
-                best = self.best_evidence(cov, demand, np.full(demand.k, tau, dtype=np.float32))
-                # lower bound: the strong evidence alone, a required skill without it counted missing;
-                # upper bound: weak evidence adds at most tau per skill, and may save a required one
-                lower = scoring.aggregate(best, weights, demand.required, self.calibration)
-                no_penalty = scoring.aggregate(
-                    best, weights, np.zeros(demand.k, dtype=bool), self.calibration
-                )
-                upper = no_penalty + np.float32(tau)
-                upper[self._n_base :] = lower[self._n_base :]  # the delta segment is exact
-                lower[~alive] = -1.0
-                kth = np.partition(lower, -top_k)[-top_k] if n_slots > top_k else -1.0
-                candidates = np.flatnonzero(alive & (upper >= kth))
-                prune = len(candidates) <= max(4096, n_slots // 20)
-            if prune:
-                exact = candidates[candidates < self._n_base]
-                scores = np.full(n_slots, -1.0, dtype=np.float32)
-                scores[candidates] = lower[candidates]
-                if len(exact):
-                    indptr, phrase, level = self._gather(exact)
-                    sub = scoring.best_evidence(cov, demand.levels, indptr, phrase, level, self.calibration)
-                    scores[exact] = scoring.aggregate(sub, weights, demand.required, self.calibration)
-            else:
+            alive = self._alive[: len(self._keys)]
+            scores = None
+            if self._n_base > 4 * max(top_k, 1) and demand.k > 0:
+                for tau in self.PRUNE_COVERAGES:
+                    if tau > self.calibration.floor:
+                        scores = self._pruned_scores(cov, demand, weights, top_k, np.float32(tau), alive)
+                    if scores is not None:
+                        break
+            if scores is None:
                 best = self.best_evidence(cov, demand)
                 scores = scoring.aggregate(best, weights, demand.required, self.calibration)
                 scores[~alive] = -1.0
@@ -597,6 +591,40 @@ class GraduateIndex:
             keep = top >= 0
             idx, top = idx[keep], top[keep]
             return RankResult([self._keys[i] for i in idx], top, idx, sim, cov, weights)
+
+    def _pruned_scores(
+        self,
+        cov: np.ndarray,
+        demand: scoring.DemandSkills,
+        weights: np.ndarray,
+        top_k: int,
+        tau: np.float32,
+        alive: np.ndarray,
+    ) -> np.ndarray | None:
+        """Exact scores of the graduates that may make the ``top_k`` (the others -1), or None when more
+        than a fifth of them (at least 4,096) may: then scoring everyone costs less."""
+        n_slots = len(alive)
+        best = self.best_evidence(cov, demand, np.full(demand.k, tau, dtype=np.float32))
+        # lower bound: the strong evidence alone, a required skill without it counted missing;
+        # upper bound: a skill without strong evidence gets at most the best weak coverage any phrase
+        # has for it (under tau), which may also save a required skill from the penalty
+        lower = scoring.aggregate(best, weights, demand.required, self.calibration)
+        weak = np.where(cov < tau, cov, np.float32(0)).max(axis=1)
+        upper = scoring.aggregate(np.maximum(best, weak), weights, demand.required, self.calibration)
+        upper[self._n_base :] = lower[self._n_base :]  # the delta segment is exact
+        lower[~alive] = -1.0
+        kth = np.partition(lower, -top_k)[-top_k] if n_slots > top_k else -1.0
+        candidates = np.flatnonzero(alive & (upper >= kth))
+        if len(candidates) > max(4096, n_slots // 5):
+            return None
+        exact = candidates[candidates < self._n_base]
+        scores = np.full(n_slots, -1.0, dtype=np.float32)
+        scores[candidates] = lower[candidates]
+        if len(exact):
+            indptr, phrase, level = self._gather(exact)
+            sub = scoring.best_evidence(cov, demand.levels, indptr, phrase, level, self.calibration)
+            scores[exact] = scoring.aggregate(sub, weights, demand.required, self.calibration)
+        return scores
 
     def _gather(self, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """CSR (indptr, phrase ids, levels) of the given base-segment slots."""
