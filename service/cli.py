@@ -110,7 +110,9 @@ class _Local:
 
             s = self.settings
             with console.status(f"loading the encoder ({s.encoder_backend}, device {s.encoder_device})"):
-                self.encoder = load_encoder(s.encoder_backend, s.encoder_path, s.encoder_device)
+                self.encoder = load_encoder(
+                    s.encoder_backend, s.encoder_path, s.encoder_device, s.encoder_runtime
+                )
         self.runtime = TaxonomyRuntime(lambda: self.encoder)
         attach([self.read, self.write], self.runtime)
 
@@ -357,7 +359,9 @@ def import_graduates(
 
         s = local.settings
         with console.status(f"loading the encoder ({s.encoder_backend}, device {s.encoder_device})"):
-            local.encoder = load_encoder(s.encoder_backend, s.encoder_path, s.encoder_device)
+            local.encoder = load_encoder(
+                s.encoder_backend, s.encoder_path, s.encoder_device, s.encoder_runtime
+            )
         with _progress() as bars:
             summary = import_rows(local.write, local.encoder, org, rows, progress=_Bars(bars))
     finally:
