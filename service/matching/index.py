@@ -114,17 +114,29 @@ class PhraseStore:
                 start = len(self.texts)
                 end = start + len(fresh)
                 if end > self._vecs_t.shape[1]:
-                    cap = max(end, 2 * self._vecs_t.shape[1])
-                    vecs_new = np.zeros((self.dim, cap), dtype=np.float32)
-                    vecs_new[:, :start] = self._vecs_t[:, :start]
-                    trust_new = np.ones(cap, dtype=np.float32)
-                    trust_new[:start] = self._trust[:start]
-                    self._vecs_t, self._trust = vecs_new, trust_new
+                    # grow by a quarter: the matrix is most of the process's memory, so the headroom
+                    # is kept small (the copies this costs are a few per doubling of the store)
+                    current = self._vecs_t.shape[1]
+                    self._resize(max(end, current + current // 4))
                 self._vecs_t[:, start:end] = np.asarray(vecs, dtype=np.float32)[fresh_rows].T
                 self._trust[start:end] = latin_share(fresh)
                 self._lex_pending.append(self.lexical.transform(fresh))
                 self.texts.extend(fresh)
             return np.asarray([self._ids[key] for key in keys], dtype=np.int64)
+
+    def _resize(self, cap: int) -> None:
+        n = len(self.texts)
+        vecs_new = np.zeros((self.dim, max(cap, n, 1)), dtype=np.float32)
+        vecs_new[:, :n] = self._vecs_t[:, :n]
+        trust_new = np.ones(max(cap, n, 1), dtype=np.float32)
+        trust_new[:n] = self._trust[:n]
+        self._vecs_t, self._trust = vecs_new, trust_new
+
+    def shrink(self, headroom: int = 1024) -> None:
+        """Give back the unused capacity (after a bulk load), keeping ``headroom`` free slots."""
+        with self._lock:
+            if self._vecs_t.shape[1] > len(self.texts) + headroom:
+                self._resize(len(self.texts) + headroom)
 
     def lexical_t(self) -> sp.csr_matrix:
         """Lexical rows of all phrases, transposed: (N_FEATURES, P) CSR; phrases added since the last
@@ -226,6 +238,7 @@ class GraduateIndex:
     """
 
     PRUNE_COVERAGES = (0.3, 0.15)
+    PRUNE_MIN_CANDIDATES = 4096
 
     def __init__(
         self,
@@ -602,7 +615,8 @@ class GraduateIndex:
         alive: np.ndarray,
     ) -> np.ndarray | None:
         """Exact scores of the graduates that may make the ``top_k`` (the others -1), or None when more
-        than a fifth of them (at least 4,096) may: then scoring everyone costs less."""
+        than a fifth of them (and more than ``PRUNE_MIN_CANDIDATES``) may: then scoring everyone costs
+        less."""
         n_slots = len(alive)
         best = self.best_evidence(cov, demand, np.full(demand.k, tau, dtype=np.float32))
         # lower bound: the strong evidence alone, a required skill without it counted missing;
@@ -615,7 +629,7 @@ class GraduateIndex:
         lower[~alive] = -1.0
         kth = np.partition(lower, -top_k)[-top_k] if n_slots > top_k else -1.0
         candidates = np.flatnonzero(alive & (upper >= kth))
-        if len(candidates) > max(4096, n_slots // 5):
+        if len(candidates) > max(self.PRUNE_MIN_CANDIDATES, n_slots // 5):
             return None
         exact = candidates[candidates < self._n_base]
         scores = np.full(n_slots, -1.0, dtype=np.float32)

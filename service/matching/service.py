@@ -158,6 +158,7 @@ class MatchingEngine:
             first = self.seen < 0
             if first:
                 self._load_all(session)
+                self.phrases.shrink()
                 _release_memory()
             else:
                 rows = list(repo.graduates_changed_since(session, self.seen))
@@ -191,6 +192,8 @@ class MatchingEngine:
         lengths: list[int] = []
         batch: list[tuple[str, str, list[Any], bool]] = []
 
+        schools: dict[str, str] = {}  # one string object per school, not one per graduate
+
         def flush() -> None:
             live = [
                 (gid, school, _names_levels(skills)) for gid, school, skills, placed in batch if not placed
@@ -199,7 +202,7 @@ class MatchingEngine:
             start = 0
             for gid, school, (names, lv) in live:
                 keys.append(gid)
-                payloads.append(school)
+                payloads.append(schools.setdefault(school, school))
                 ids.append(chunk_ids[start : start + len(names)].astype(np.int32))
                 levels.append(scoring.encode_levels(lv))
                 lengths.append(len(names))

@@ -224,6 +224,47 @@ def test_two_pass_ranking_is_exact(top_k):
         assert set(result.keys) == {f"g{i}" for i in ref_idx} or np.unique(ref_scores).size < len(ref_scores)
 
 
+@pytest.mark.parametrize(
+    "coverages", [(0.3,), (0.3, 0.15), (0.9, 0.6), (0.6, 0.3, 0.15), ()], ids=lambda c: str(c)
+)
+@pytest.mark.parametrize("min_candidates", [0, 40, 4096])
+def test_every_pruning_path_gives_the_exact_ranking(coverages, min_candidates):
+    """Pruning levels tried in turn and the full scan when they leave too many candidates: whichever
+    path a query takes (small candidate limits force the later ones), the answer is the same."""
+    store = make_store()
+    index = GraduateIndex(store, CAL)
+    index.PRUNE_COVERAGES = coverages
+    index.PRUNE_MIN_CANDIDATES = min_candidates
+    profiles = random_profiles(300, seed=11)
+    for i, p in enumerate(profiles):
+        index.upsert(f"g{i}", store.ids([t for t, _ in p]), [lv for _, lv in p])
+    index.compact()
+    d = demand(
+        ["CNC machining", "quality inspection", "welding", "Excel"],
+        required=[True, False, False, False],
+        levels=[3, None, 2, None],
+    )
+    for top_k in (1, 10):
+        result = index.rank(d, top_k)
+        _, ref_scores = reference(index, d, profiles, top_k)
+        assert np.allclose(result.scores, ref_scores, atol=1e-6)
+
+
+def test_phrase_store_gives_back_unused_capacity_and_keeps_its_content():
+    store = PhraseStore(ENC.dim, LEX, capacity=2)
+    texts = [f"skill number {i}" for i in range(300)]
+    ids = store.add(texts, ENC.encode(texts))
+    vecs = store.vecs.copy()
+    store.shrink(headroom=10)
+    assert store.nbytes() < PhraseStore(ENC.dim, LEX, capacity=400).nbytes()
+    assert store.ids(texts).tolist() == ids.tolist()
+    assert np.array_equal(store.vecs, vecs)
+    more = ["after the shrink", "and one more"]
+    new_ids = store.add(more, ENC.encode(more))
+    assert new_ids.tolist() == [300, 301]
+    assert np.allclose(store.vecs[300:], ENC.encode(more))
+
+
 @pytest.mark.parametrize("multilingual", [False, True])
 def test_store_similarity_equals_the_plain_fusion(multilingual):
     store = make_store()
