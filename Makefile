@@ -39,7 +39,7 @@ bench-quality: $(STAMP)
 	$(PY) -m bench.quality
 
 bench-speed: $(STAMP)
-	$(PY) -m bench.speed
+	$(PY) -m bench.speed --http auto
 
 bench-gaps: $(STAMP)
 	$(PY) -m bench.gaps
