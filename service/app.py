@@ -19,11 +19,8 @@ from service.settings import Settings, get_settings
 
 def _load_encoder(app: FastAPI, settings: Settings) -> None:
     """Load the encoder once; a missing or broken model folder stops start-up with advice."""
-    try:
-        from service.matching.encoder import load_encoder
-    except ImportError:  # the matching package is not there yet
-        app.state.encoder = None
-        return
+    from service.matching.encoder import load_encoder
+
     app.state.encoder = load_encoder(
         settings.encoder_backend, settings.encoder_path, settings.encoder_device, settings.encoder_runtime
     )

@@ -36,13 +36,10 @@ log = logging.getLogger(__name__)
 
 
 def _metric(name: str, amount: int) -> None:
-    if amount <= 0:
-        return
-    try:
+    if amount > 0:
         from service.ops import metrics
-    except ImportError:  # pragma: no cover
-        return
-    getattr(metrics, name).inc(amount)
+
+        getattr(metrics, name).inc(amount)
 
 
 def _encode(encoder: Encoder, texts: list[str]) -> np.ndarray:
@@ -76,29 +73,28 @@ def embed_texts(session: Session, encoder: Encoder, texts: list[str], *, store: 
     if todo:
         vectors = _encode(encoder, todo)
         found.update(zip(todo, vectors, strict=True))
-        rows = cache._rows(cache.model_key(encoder), todo, vectors)
         if not store:
             pass
         elif is_writer(session):
-            cache.repo.insert_vectors(session, rows)
+            cache.store_vectors(session, encoder, todo, vectors)
         else:
-            _store_apart(session, rows)
+            _store_apart(session, encoder, todo, vectors)
     return np.stack([found[n] for n in norms]).astype(np.float32, copy=False)
 
 
-def _store_apart(session: Session, rows: list[dict[str, Any]]) -> None:
+def _store_apart(session: Session, encoder: Encoder, norms: list[str], vectors: np.ndarray) -> None:
     from sqlalchemy.orm import Session as SASession
 
-    from service.taxonomy import repository as cache_repo
+    from service.taxonomy import embedding as cache
 
     engine = session.get_bind()
     if engine.dialect.name == "sqlite":
         engine = engine.execution_options(sqlite_begin="IMMEDIATE")
     try:
         with SASession(bind=engine) as writer, writer.begin():
-            cache_repo.insert_vectors(writer, rows)
+            cache.store_vectors(writer, encoder, norms, vectors)
     except Exception:  # the cache is an optimisation: a failed store only costs a later re-embedding
-        log.warning("could not store %d phrase embeddings in the cache", len(rows), exc_info=True)
+        log.warning("could not store %d phrase embeddings in the cache", len(norms), exc_info=True)
 
 
 # --- the engine (one per process) -----------------------------------------------------------------

@@ -22,7 +22,6 @@ counter move on, so every process's matcher sees it) and shown to both parties p
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -55,8 +54,6 @@ from service.orm import (
     utcnow,
 )
 from service.settings import Settings
-
-log = logging.getLogger(__name__)
 
 S, A = OrderStatus, OrderAction
 TRANSITIONS: dict[tuple[OrderStatus, OrderAction], OrderStatus] = {
@@ -165,20 +162,16 @@ def _gap_additions(session: Session, app_state: Any, demand: Demand, program: Pr
     """The demanded skills the programme does not teach: the gap analysis' lines with status gap or
     partial (``service.gaps.service.program_gaps``), worst weighted gap first.
 
-    Fallback, used only while the gap analysis or the matching engine under it is not installed (or no
-    encoder is loaded): the demanded skills whose name does not literally occur (case-insensitive) in
-    any course title, learning outcome or tagged skill of the programme, most important first.
+    Without a loaded encoder (the process is not ready): the demanded skills whose name does not
+    literally occur (case-insensitive) in any course title, learning outcome or tagged skill of the
+    programme, most important first.
     """
     encoder = getattr(app_state, "encoder", None)
     if encoder is not None:
-        try:
-            from service.gaps.service import program_gaps
+        from service.gaps.service import program_gaps
 
-            report = program_gaps(session, encoder, program, [demand], group=False)
-        except ImportError:
-            log.warning("gap analysis not installed; curriculum additions by literal comparison")
-        else:
-            return [line["skill"] for line in report["skills"] if line["status"] in ("gap", "partial")]
+        report = program_gaps(session, encoder, program, [demand], group=False)
+        return [line["skill"] for line in report["skills"] if line["status"] in ("gap", "partial")]
     return _literal_gaps(demand, program)
 
 

@@ -61,6 +61,11 @@ def _rows(model: str, norms: list[str], vectors: np.ndarray) -> list[dict[str, A
     ]
 
 
+def store_vectors(session: Session, encoder: Encoder, norms: list[str], vectors: np.ndarray) -> None:
+    """Add ``norms``' vectors to the cache, in ``session``'s transaction."""
+    repo.insert_vectors(session, _rows(model_key(encoder), norms, vectors))
+
+
 def missing_norms(session: Session, encoder: Encoder, norms: list[str]) -> list[str]:
     model = model_key(encoder)
     have = repo.cached_hashes(session, model, [phrase_hash(n) for n in norms])
@@ -123,7 +128,7 @@ def vectors_for(session: Session, encoder: Encoder, norms: list[str], *, store: 
         vectors = encoder.encode(todo)
         found.update(zip(todo, vectors, strict=True))
         if store:
-            repo.insert_vectors(session, _rows(model_key(encoder), todo, vectors))
+            store_vectors(session, encoder, todo, vectors)
     if not norms:
         return np.zeros((0, encoder.dim), dtype=np.float32)
     return np.stack([found[n] for n in norms]).astype(np.float32, copy=False)
