@@ -312,3 +312,19 @@ def test_other_bert_variants_match_sentence_transformers(
     theirs = SentenceTransformerEncoder(str(folder))
     assert (ours.name, ours.version, ours.dim) == (theirs.name, theirs.version, 48)
     assert_same_vectors(ours.encode(PHRASES), theirs.encode(PHRASES))
+
+
+def test_fast_erf_is_within_5e_7_of_the_exact_one() -> None:
+    from scipy.special import erf as exact
+
+    from service.matching.bert_numpy import erf
+
+    x = np.concatenate(
+        [np.linspace(-12, 12, 200_001), np.random.default_rng(3).normal(0, 2, 100_000)]
+    ).astype(np.float32)
+    got = erf(x)
+    assert got.dtype == np.float32 and got.shape == x.shape
+    assert np.abs(got - exact(x.astype(np.float64))).max() < 5e-7
+    assert erf(np.array([0.0, 100.0, -100.0], dtype=np.float32)).tolist() == [0.0, 1.0, -1.0]
+    inplace = x[:1000].reshape(10, 100).copy()
+    assert np.array_equal(erf(inplace, out=inplace), got[:1000].reshape(10, 100))
