@@ -10,7 +10,11 @@ versions, and every Chinese character. This channel carries them:
 - ``u:``/``v:`` CJK character unigrams and bigrams (Chinese has no spaces; a bigram is the usual unit).
 
 Features are hashed into ``N_FEATURES`` columns (no vocabulary to grow), weighted ``(1 + ln tf) * idf``
-and L2-normalised, so the similarity of two phrases is a sparse dot product in [0, 1].
+and L2-normalised, so the similarity of two phrases is a sparse dot product in [0, 1]. The hashing is
+scikit-learn's ``HashingVectorizer`` mapping (MurmurHash3 x86 32-bit of the UTF-8 feature, seed 0, column
+``abs(h) % N_FEATURES``, counts summed) reimplemented on the small ``mmh3`` package, and the English stop
+words are scikit-learn's list copied to ``models/lexical_stop_words.txt``: serving does not import
+scikit-learn (about 57 MB resident), and the columns are the ones the IDF table was fitted with.
 
 The IDF table is fitted on O*NET phrases; features in more than 1 % of them are dropped (``MAX_DF``),
 as are the character bigrams of a short list of generic Chinese skill words
@@ -24,13 +28,13 @@ from __future__ import annotations
 
 import argparse
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
 
+import mmh3
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, HashingVectorizer
 
 from service.matching.encoder import normalize_phrase
 
@@ -39,6 +43,7 @@ MAX_DF = 0.01
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 IDF_PATH = MODELS_DIR / "lexical_idf.npz"
 ZH_COMMON_PATH = MODELS_DIR / "lexical_zh_common.txt"
+STOP_WORDS_PATH = MODELS_DIR / "lexical_stop_words.txt"
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _ALNUM = rf"[^\W_{_CJK}]"
@@ -47,7 +52,16 @@ _TOKEN = re.compile(
     rf"|(?P<tok>\.?{_ALNUM}+(?:[.\-/]{_ALNUM}+)*[+#]*)",
 )
 _PARTS = re.compile(r"[.\-/]+")
-_STOP = frozenset(ENGLISH_STOP_WORDS)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _read_word_list(path: Path) -> list[str]:
+    """The non-empty lines of a word list, without the ``#`` comment lines."""
+    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+_STOP = frozenset(_read_word_list(STOP_WORDS_PATH))
 
 
 def analyze(text: str) -> list[str]:
@@ -100,24 +114,74 @@ def latin_share(texts: Iterable[str]) -> np.ndarray:
     return np.asarray(out, dtype=np.float32)
 
 
-_HASHER = HashingVectorizer(
-    analyzer=analyze, n_features=N_FEATURES, alternate_sign=False, norm=None, dtype=np.float32
-)
+def _hash_bytes(feature: str) -> int:
+    """Signed MurmurHash3 x86 32-bit of the feature's UTF-8 bytes, seed 0.
+
+    ``mmh3.hash`` of a ``str`` is the same and faster, but crashes the process (segfault, mmh3 5.3.1) on a
+    lone surrogate; encoding first raises ``UnicodeEncodeError`` instead, as scikit-learn does.
+    """
+    return mmh3.hash(feature.encode("utf-8"), 0, True)
+
+
+def _column(feature: str) -> int:
+    """The column of one feature: scikit-learn's ``FeatureHasher`` mapping.
+
+    scikit-learn takes ``abs(h) % n`` of the hash, except that for ``h == -2**31`` (where C's ``abs`` is
+    undefined) it uses ``(2**31 - 1 - (n - 1)) % n``, which equals ``2**31 % n``: Python's exact ``abs``
+    (and numpy's on int64, as in :func:`_hash_rows`) gives the same.
+    """
+    return abs(_hash_bytes(feature)) % N_FEATURES
+
+
+_CHUNK = 1 << 16  # hashes held as Python ints before they go to a numpy array (bounds the peak memory)
+
+
+def _columns(hashes: list[int]) -> np.ndarray:
+    """int32 columns of signed 32-bit hashes; abs on int64 is exact at ``-2**31`` (see :func:`_column`)."""
+    return (np.abs(np.array(hashes, dtype=np.int64)) % N_FEATURES).astype(np.int32)
+
+
+def _hash_rows(texts: list[str], analyzer: Callable[[str], list[str]]) -> sp.csr_matrix:
+    """(len(texts), N_FEATURES) float32 CSR of feature counts, sorted indices, no duplicates.
+
+    Bit-identical to ``HashingVectorizer(analyzer=analyzer, n_features=N_FEATURES, alternate_sign=False,
+    norm=None, dtype=np.float32).transform(texts)`` (see :func:`_column`), without scikit-learn.
+    """
+    hash_str = mmh3.hash  # default seed 0, signed: MurmurHash3_x86_32 of the UTF-8 bytes
+    has_surrogate = _SURROGATE.search
+    lengths: list[int] = []
+    parts: list[np.ndarray] = []
+    hashes: list[int] = []
+    for text in texts:
+        feats = analyzer(text)
+        # Features are pieces of the text plus ASCII, so only a text with a lone surrogate can give a
+        # feature with one (``analyze`` drops them anyway); such a text takes the safe, slower path.
+        hashes.extend(map(_hash_bytes if has_surrogate(text) else hash_str, feats))
+        lengths.append(len(feats))
+        if len(hashes) >= _CHUNK:
+            parts.append(_columns(hashes))
+            hashes = []
+    parts.append(_columns(hashes))
+    nnz = sum(len(p) for p in parts)
+    # int32 indices unless the batch has more than 2**31 - 1 features, as in scikit-learn
+    index_dtype = np.int32 if nnz <= np.iinfo(np.int32).max else np.int64
+    indices = np.concatenate(parts).astype(index_dtype, copy=False)
+    del parts
+    indptr = np.zeros(len(texts) + 1, dtype=index_dtype)
+    np.cumsum(lengths, out=indptr[1:])
+    x = sp.csr_matrix(
+        (np.ones(nnz, dtype=np.float32), indices, indptr), shape=(len(texts), N_FEATURES), dtype=np.float32
+    )
+    x.sum_duplicates()  # also sorts the indices
+    return x
 
 
 def _cjk_bigrams(text: str) -> list[str]:
     return [f for f in analyze(text) if f.startswith("v:")]
 
 
-_BIGRAM_HASHER = HashingVectorizer(
-    analyzer=_cjk_bigrams, n_features=N_FEATURES, alternate_sign=False, norm=None, dtype=np.float32
-)
-
-
 def _counts(texts: list[str]) -> sp.csr_matrix:
-    if not texts:
-        return sp.csr_matrix((0, N_FEATURES), dtype=np.float32)
-    return sp.csr_matrix(_HASHER.transform(texts))
+    return _hash_rows(texts, analyze)
 
 
 class LexicalModel:
@@ -149,7 +213,7 @@ class LexicalModel:
         df = np.bincount(_counts(docs).indices, minlength=N_FEATURES).astype(np.float64)
         idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
         idf[df > max_df * n] = 0.0
-        generic = _BIGRAM_HASHER.transform([t for t in low_weight if t.strip()] or [""])
+        generic = _hash_rows([t for t in low_weight if t.strip()], _cjk_bigrams)
         idf[np.unique(generic.indices)] = 0.0
         return cls(idf.astype(np.float32), n)
 
@@ -208,8 +272,7 @@ def _build(onet_dir: Path | None, out: Path) -> None:
 
     onet = load_onet(onet_dir) if onet_dir else load_onet()
     corpus = sorted(onet.all_phrases())
-    zh = [line.strip() for line in ZH_COMMON_PATH.read_text(encoding="utf-8").splitlines()]
-    zh = [line for line in zh if line and not line.startswith("#")]
+    zh = _read_word_list(ZH_COMMON_PATH)
     model = LexicalModel.fit(corpus, low_weight=zh)
     model.save(out)
     print(
