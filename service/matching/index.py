@@ -620,11 +620,10 @@ class GraduateIndex:
         n_slots = len(alive)
         best = self.best_evidence(cov, demand, np.full(demand.k, tau, dtype=np.float32))
         # lower bound: the strong evidence alone, a required skill without it counted missing;
-        # upper bound: a skill without strong evidence gets at most the best weak coverage any phrase
-        # has for it (under tau), which may also save a required skill from the penalty
+        # upper bound: a skill without strong evidence gets at most tau (its weak evidence is under
+        # tau), which saves a required skill from the penalty only where tau reaches partial
         lower = scoring.aggregate(best, weights, demand.required, self.calibration)
-        weak = np.where(cov < tau, cov, np.float32(0)).max(axis=1)
-        upper = scoring.aggregate(np.maximum(best, weak), weights, demand.required, self.calibration)
+        upper = scoring.aggregate(np.maximum(best, tau), weights, demand.required, self.calibration)
         upper[self._n_base :] = lower[self._n_base :]  # the delta segment is exact
         lower[~alive] = -1.0
         kth = np.partition(lower, -top_k)[-top_k] if n_slots > top_k else -1.0
