@@ -93,10 +93,15 @@ class Calibration:
         """``sigmoid(a * sim + b)`` where ``sim`` is over the floor's similarity, else 0 (float32)."""
         sim = np.asarray(sim, dtype=np.float32)
         out = np.zeros(sim.shape, dtype=np.float32)
-        mask = sim > np.float32(self.floor_similarity)
-        if mask.any():
-            z = sim[mask] * np.float32(self.a) + np.float32(self.b)
-            out[mask] = 1.0 / (1.0 + np.exp(-z))
+        # most cells are under the floor: index the others (cheaper than boolean-mask gather/scatter)
+        flat = sim.reshape(-1)
+        idx = np.flatnonzero(flat > np.float32(self.floor_similarity))
+        if idx.size:
+            z = flat[idx] * np.float32(-self.a) - np.float32(self.b)
+            np.exp(z, out=z)
+            z += np.float32(1.0)
+            np.reciprocal(z, out=z)
+            out.reshape(-1)[idx] = z
         return out
 
     def status(self, cov: float) -> str:

@@ -323,17 +323,17 @@ def explain(
     idx = np.asarray(phrase_idx, dtype=np.int64)
     lv = np.asarray(phrase_levels, dtype=np.intp)
     own = [normalize_phrase(phrase_texts[int(p)]) for p in idx]
+    if idx.size:  # all skills at once: (k, m) over the candidate's m phrases
+        covs = np.minimum(coverage_kp[:, idx], caps[np.asarray(demand_levels, dtype=np.intp)][:, lv])
+        sims = sim_kp[:, idx]
+        # best by coverage; among equal coverage (e.g. all 0, or all saturated) the most similar
+        # phrase, and among those the one written exactly like the demanded skill
+        exact = np.asarray([[text == want for text in own] for want in wanted], dtype=bool)
+        best_of = np.lexsort((~exact, -sims, -covs), axis=-1)[:, 0]
     for j, name in enumerate(demand_names):
         if idx.size:
-            cov = coverage_kp[j, idx]
-            if demand_levels[j] > 0:
-                cov = np.minimum(cov, caps[demand_levels[j]][lv])
-            sims = sim_kp[j, idx]
-            # best by coverage; among equal coverage (e.g. all 0, or all saturated) the most similar
-            # phrase, and among those the one written exactly like the demanded skill
-            exact = np.asarray([text == wanted[j] for text in own])
-            best = int(np.lexsort((~exact, -sims, -cov))[0])
-            value, sim = float(cov[best]), float(sims[best])
+            best = int(best_of[j])
+            value, sim = float(covs[j, best]), float(sims[j, best])
             text: str | None = phrase_texts[int(idx[best])]
         else:
             value, sim, text = 0.0, 0.0, None
