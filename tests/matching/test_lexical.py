@@ -74,6 +74,64 @@ def test_hashing_equals_scikit_learn_on_mixed_phrases() -> None:
         _assert_same(lexical._hash_rows(MIXED, analyzer), _reference(analyzer).transform(MIXED))
 
 
+def _synthetic_phrases(n: int = 5000, seed: int = 5) -> list[str]:
+    """Skill-like phrases from pieces that exercise every feature kind (latin words, tool names with
+    symbols and versions, digits, CJK runs, stop words, odd spacing and case)."""
+    rng = random.Random(seed)
+    words = [
+        "machining",
+        "CNC",
+        "read",
+        "engineering",
+        "drawings",
+        "of",
+        "the",
+        "quality",
+        "Inspection",
+        "welding",
+        "PLC",
+        "S7-1200",
+        "C++",
+        "c#",
+        ".NET",
+        "node.js",
+        "tcp/ip",
+        "Python",
+        "3.11",
+        "AutoCAD",
+        "2020",
+        "SolidWorks",
+        "G-code",
+        "ISO9001",
+        "数控",
+        "机床",
+        "加工",
+        "编程",
+        "焊接",
+        "质量检验",
+        "技术",
+        "能力",
+        "熟练",
+        "Ünïcödé",
+        "naïve",
+        "x",
+        "and",
+        "for",
+    ]
+    return [
+        "  ".join(rng.sample(words, rng.randint(1, 6)))
+        if i % 7 == 0
+        else " ".join(rng.choice(words) for _ in range(rng.randint(1, 8)))
+        for i in range(n)
+    ]
+
+
+def test_hashing_equals_scikit_learn_on_a_large_varied_corpus() -> None:
+    texts = _synthetic_phrases() + MIXED
+    for analyzer in (lexical.analyze, lexical._cjk_bigrams):
+        _assert_same(lexical._hash_rows(texts, analyzer), _reference(analyzer).transform(texts))
+
+
 def test_hashing_equals_scikit_learn_on_the_onet_corpus() -> None:
     texts = _onet_phrases() + MIXED
     _assert_same(lexical._counts(texts), _reference(lexical.analyze).transform(texts))
