@@ -434,7 +434,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--graduates", type=int, default=100_000)
-    parser.add_argument("--queries", type=int, default=40)
+    parser.add_argument("--queries", type=int, default=100, help="warm queries timed (different demands)")
     parser.add_argument(
         "--check-graduates",
         type=int,
