@@ -26,6 +26,7 @@ from service.matching.calibration import Calibration, load_calibration
 from service.matching.encoder import Encoder, EncoderUnavailable, normalize_phrase
 from service.matching.index import GraduateIndex, PhraseStore
 from service.matching.lexical import LexicalModel, default_model
+from service.memory import release_memory
 from service.ops.deadline import check_deadline
 from service.orm import Demand, Graduate, MatchResult, MatchRun, Program
 
@@ -106,17 +107,6 @@ def _names_levels(skills: list[Any]) -> tuple[list[str], list[int | None]]:
     return names, levels
 
 
-def _release_memory() -> None:
-    """Hand the heap pages freed by a bulk load back to the OS (glibc keeps them otherwise)."""
-    import contextlib
-    import ctypes
-    import gc
-
-    gc.collect()
-    with contextlib.suppress(OSError, AttributeError):  # not glibc
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-
-
 class MatchingEngine:
     """The encoder, calibration, lexical channel and the process's graduate index."""
 
@@ -155,7 +145,7 @@ class MatchingEngine:
             if first:
                 self._load_all(session)
                 self.phrases.shrink()
-                _release_memory()
+                release_memory()
             else:
                 rows = list(repo.graduates_changed_since(session, self.seen))
                 removed = repo.tombstones_since(session, self.seen)

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from service import changes
 from service.matching import lexical
 from service.matching.encoder import Encoder, EncoderUnavailable, normalize_phrase
+from service.memory import release_memory
 from service.taxonomy import embedding
 from service.taxonomy import repository as repo
 from service.taxonomy.scoring import DEFAULT, Calibration, combine
@@ -318,6 +319,7 @@ class TaxonomyRuntime:
             if current is not None and current.seq == seq and current.model == model:
                 return current
             current = load_index(session, encoder, seq)
+            release_memory()  # the rows and cached-vector blobs read for the build
             self._index = current
             self.canonical_memo = {}
             session.info[_CHECKED_KEY] = (id(self), seq)
