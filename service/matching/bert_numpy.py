@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import math
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from service.matching.encoder import EncoderUnavailable, _help, model_folder
+from service.matching.encoder import EncoderUnavailable, LocalModelEncoder, _help, model_folder
 
 _MODEL_TYPES = ("bert", "roberta", "xlm-roberta")
 # The largest attention score tensor one batch may build (batch x heads x length x length floats).
@@ -310,14 +309,12 @@ def _gelu_tanh(x: np.ndarray) -> np.ndarray:
     return x
 
 
-class NumpyBertEncoder:
+class NumpyBertEncoder(LocalModelEncoder):
     """A BERT sentence-transformers model run by numpy on the CPU; see the module docstring.
 
     Raises :class:`UnsupportedModel` for a model it does not implement and :class:`EncoderUnavailable`
     for a missing or broken folder.
     """
-
-    batch_size = 64
 
     def __init__(self, path: str | None = None) -> None:
         model = model_folder(path)
@@ -351,23 +348,7 @@ class NumpyBertEncoder:
         self._config = config
         self._w = weights
         self._act: Callable[[np.ndarray], np.ndarray] = _gelu_erf if config.act == "gelu" else _gelu_tanh
-        self.name = model.name
-        self.version = model.version
-        self.dim = config.hidden
-        self.path = str(folder)
-        self.multilingual = model.multilingual
-        self.calls = 0
-        self._lock = threading.Lock()
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
-            self.calls += 1
-            try:
-                return self._encode(list(texts))
-            except Exception as exc:
-                raise EncoderUnavailable(f"Encoding failed: {exc.__class__.__name__}: {exc}") from exc
+        self._identify(model, config.hidden)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         if self._config.lower:

