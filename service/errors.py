@@ -28,6 +28,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -198,6 +199,16 @@ def install_error_handlers(app: FastAPI) -> None:
             detail = f"No route {request.method} {request.url.path}"
         return problem_response(
             exc.status_code, title, detail, slug, headers=dict(exc.headers) if exc.headers else None
+        )
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(request: Request, exc: StaleDataError) -> JSONResponse:
+        # The conditional UPDATE ... WHERE version = ? matched no row: a concurrent writer won.
+        return problem_response(
+            412,
+            "Precondition failed",
+            "The resource has changed since it was read; fetch it again.",
+            "precondition-failed",
         )
 
     @app.exception_handler(DataError)

@@ -126,6 +126,8 @@ class Demand(Base):
     # [{"name", "importance", "level", "required", "skill_id", "inferred"}]
     skills: Mapped[list[Any]] = mapped_column(default=list)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # One conditional UPDATE ... WHERE id = ? AND version = ?; no row changed is StaleDataError (412).
+    __mapper_args__ = {"version_id_col": version}
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -141,6 +143,8 @@ class Program(Base):
     code: Mapped[str | None] = mapped_column(String(64))
     description: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # One conditional UPDATE ... WHERE id = ? AND version = ?; no row changed is StaleDataError (412).
+    __mapper_args__ = {"version_id_col": version}
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -187,6 +191,8 @@ class Graduate(Base):
     certificates: Mapped[list[Any]] = mapped_column(default=list)
     placed: Mapped[bool] = mapped_column(Boolean, default=False)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # One conditional UPDATE ... WHERE id = ? AND version = ?; no row changed is StaleDataError (412).
+    __mapper_args__ = {"version_id_col": version}
     # Value of the "graduate" state counter at the last write; lets each API process reload changes.
     change_seq: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -283,6 +289,8 @@ class TrainingOrder(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="proposed")
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # One conditional UPDATE ... WHERE id = ? AND version = ?; no row changed is StaleDataError (412).
+    __mapper_args__ = {"version_id_col": version}
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
