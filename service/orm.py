@@ -324,7 +324,10 @@ class OrderTransition(Base):
 
 
 class OrderDelivery(Base):
+    """A graduate placed by an order; a graduate is delivered by at most one order (unique)."""
+
     __tablename__ = "order_delivery"
+    __table_args__ = (UniqueConstraint("graduate_id"),)
 
     order_id: Mapped[str] = mapped_column(
         ForeignKey("training_order.id", ondelete="CASCADE"), primary_key=True

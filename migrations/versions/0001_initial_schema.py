@@ -370,6 +370,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("order_id", "graduate_id", name=op.f("pk_order_delivery")),
+        sa.UniqueConstraint("graduate_id", name=op.f("uq_order_delivery_graduate_id")),
     )
     op.create_table(
         "order_transition",

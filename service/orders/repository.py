@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.orm import Graduate, OrderDelivery, OrderTransition, TrainingOrder
@@ -71,9 +72,16 @@ def append_history(session: Session, entry: OrderTransition) -> None:
     session.flush()
 
 
-def add_deliveries(session: Session, deliveries: list[OrderDelivery]) -> None:
-    session.add_all(deliveries)
-    session.flush()
+def add_deliveries(session: Session, deliveries: list[OrderDelivery]) -> bool:
+    """Insert the deliveries; False (and nothing inserted) if one of the graduates was delivered by
+    another order meanwhile (the unique constraint on ``graduate_id``)."""
+    try:
+        with session.begin_nested():
+            session.add_all(deliveries)
+            session.flush()
+    except IntegrityError:
+        return False
+    return True
 
 
 def graduates_by_ids(session: Session, ids: list[str]) -> dict[str, Graduate]:
@@ -84,13 +92,13 @@ def graduates_by_ids(session: Session, ids: list[str]) -> dict[str, Graduate]:
     return found
 
 
-def delivered_elsewhere(session: Session, graduate_ids: list[str], order_id: str) -> set[str]:
-    """Those of ``graduate_ids`` already delivered by another order."""
-    out: set[str] = set()
+def delivered_elsewhere(session: Session, graduate_ids: list[str], order_id: str) -> dict[str, str]:
+    """Those of ``graduate_ids`` already delivered by another order, each with that order's id."""
+    out: dict[str, str] = {}
     for start in range(0, len(graduate_ids), 500):
         chunk = graduate_ids[start : start + 500]
-        stmt = select(OrderDelivery.graduate_id).where(
+        stmt = select(OrderDelivery.graduate_id, OrderDelivery.order_id).where(
             OrderDelivery.graduate_id.in_(chunk), OrderDelivery.order_id != order_id
         )
-        out.update(session.scalars(stmt))
+        out.update({gid: oid for gid, oid in session.execute(stmt)})
     return out

@@ -324,8 +324,8 @@ def _check_delivery(session: Session, order: TrainingOrder, graduate_ids: list[s
     offenders = [gid for gid in unique if gid not in found or found[gid].organization_id != order.school_id]
     for gid in offenders:
         errors.append(_error(["graduate_ids", seen[gid]], f"{gid} is not a graduate of this school"))
-    for gid in sorted(repo.delivered_elsewhere(session, [g for g in unique if g not in offenders], order.id)):
-        errors.append(_error(["graduate_ids", seen[gid]], f"{gid} was already delivered by another order"))
+    elsewhere = repo.delivered_elsewhere(session, [g for g in unique if g not in offenders], order.id)
+    errors.extend(_delivered_errors(elsewhere, seen))
     if offenders:
         detail = f"Not graduates of this school: {', '.join(offenders)}"
         raise _unprocessable(errors, detail, offenders=offenders)
@@ -334,11 +334,27 @@ def _check_delivery(session: Session, order: TrainingOrder, graduate_ids: list[s
     return [found[gid] for gid in unique]
 
 
+def _delivered_errors(elsewhere: dict[str, str], seen: dict[str, int]) -> list[dict[str, Any]]:
+    return [
+        _error(["graduate_ids", seen[gid]], f"{gid} was already delivered by order {elsewhere[gid]}")
+        for gid in sorted(elsewhere)
+    ]
+
+
 def _place(session: Session, order: TrainingOrder, graduates: list[Graduate], now: Any) -> None:
-    """Record the delivery and mark the graduates placed (matchers reload them via the change counter)."""
-    repo.add_deliveries(
-        session, [OrderDelivery(order_id=order.id, graduate_id=g.id, delivered_at=now) for g in graduates]
-    )
+    """Record the delivery and mark the graduates placed (matchers reload them via the change counter).
+
+    The check in ``_check_delivery`` reads before writing; two orders delivering one graduate at the
+    same moment both pass it, and the schema's unique constraint stops the second.
+    """
+    rows = [OrderDelivery(order_id=order.id, graduate_id=g.id, delivered_at=now) for g in graduates]
+    if not repo.add_deliveries(session, rows):
+        ids = [g.id for g in graduates]
+        elsewhere = repo.delivered_elsewhere(session, ids, order.id)
+        raise _unprocessable(
+            _delivered_errors(elsewhere, {gid: i for i, gid in enumerate(ids)}),
+            "A graduate was delivered by another order meanwhile",
+        )
     seq = changes.bump(session, changes.GRADUATE)
     for g in graduates:
         g.placed = True
