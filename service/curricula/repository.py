@@ -20,6 +20,20 @@ def get_owned(session: Session, program_id: str, organization_id: str) -> Progra
     return program
 
 
+def find_owned(session: Session, ref: str, organization_id: str) -> list[Program]:
+    """The organisation's programmes that ``ref`` names: the one with that id, else those with that
+    code (a code is the school's own label, so several programmes may share one)."""
+    program = get_owned(session, ref, organization_id)
+    if program is not None:
+        return [program]
+    stmt = (
+        select(Program)
+        .where(Program.organization_id == organization_id, Program.code == ref)
+        .order_by(Program.created_at, Program.id)
+    )
+    return list(session.scalars(stmt))
+
+
 def list_programs(
     session: Session, *, limit: int, cursor: str | None, owner_id: str | None = None
 ) -> list[Program]:

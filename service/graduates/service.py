@@ -21,14 +21,26 @@ def skill_rows(session: Session, skills: list[SkillClaim]) -> list[dict[str, Any
     return [{**s.model_dump(), "skill_id": ids[i]} for i, s in enumerate(skills)]
 
 
-def _check_program(session: Session, org: Organization, program_id: str | None, *, loc: list[Any]) -> None:
-    if program_id is None:
-        return
-    if programs_repo.get_owned(session, program_id, org.id) is None:
+def _program_problem(session: Session, org: Organization, ref: str) -> tuple[str | None, str | None]:
+    """The programme id that ``ref`` (an id or a code of this school's programmes) names, or why none."""
+    found = programs_repo.find_owned(session, ref, org.id)
+    if not found:
+        return None, "not a programme (id or code) of this school"
+    if len(found) > 1:
+        return None, f"the code names {len(found)} programmes of this school; use the programme id"
+    return found[0].id, None
+
+
+def _resolve_program(session: Session, org: Organization, ref: str | None, *, loc: list[Any]) -> str | None:
+    if ref is None:
+        return None
+    program_id, problem = _program_problem(session, org, ref)
+    if problem is not None:
         raise Unprocessable(
-            f"program_id {program_id} is not a programme of this school.",
-            extra={"errors": [{"loc": loc, "msg": "not a programme of this school", "type": "value_error"}]},
+            f"program_id {ref}: {problem}.",
+            extra={"errors": [{"loc": loc, "msg": problem, "type": "value_error"}]},
         )
+    return program_id
 
 
 def _apply(session: Session, graduate: Graduate, data: GraduateCreate | GraduateUpdate, seq: int) -> None:
@@ -45,7 +57,9 @@ def _apply(session: Session, graduate: Graduate, data: GraduateCreate | Graduate
 
 
 def create(session: Session, org: Organization, data: GraduateCreate) -> Graduate:
-    _check_program(session, org, data.program_id, loc=["body", "program_id"])
+    if data.program_id is not None:
+        program_id = _resolve_program(session, org, data.program_id, loc=["body", "program_id"])
+        data = data.model_copy(update={"program_id": program_id})
     repo.lock_refs(session, org.id)
     if repo.by_refs(session, org.id, [data.external_ref]):
         raise Unprocessable(
@@ -71,8 +85,9 @@ def get_owned(session: Session, org: Organization, graduate_id: str) -> Graduate
 
 
 def update(session: Session, org: Organization, graduate: Graduate, data: GraduateUpdate) -> Graduate:
-    if "program_id" in data.model_fields_set:
-        _check_program(session, org, data.program_id, loc=["body", "program_id"])
+    if "program_id" in data.model_fields_set and data.program_id is not None:
+        program_id = _resolve_program(session, org, data.program_id, loc=["body", "program_id"])
+        data = data.model_copy(update={"program_id": program_id})
     seq = changes.bump(session, changes.GRADUATE)
     _apply(session, graduate, data, seq)
     graduate.version += 1
@@ -87,7 +102,7 @@ def bulk_upsert(
     """Upsert by external_ref, all or nothing: one bad row stores none of them and is named."""
     errors: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
-    owned_programs: dict[str, bool] = {}
+    programs: dict[str, tuple[str | None, str | None]] = {}
     for i, row in enumerate(rows):
         if row.external_ref in seen:
             errors.append(
@@ -99,18 +114,15 @@ def bulk_upsert(
             )
         seen.setdefault(row.external_ref, i)
         if row.program_id is not None:
-            if row.program_id not in owned_programs:
-                owned_programs[row.program_id] = (
-                    programs_repo.get_owned(session, row.program_id, org.id) is not None
-                )
-            if not owned_programs[row.program_id]:
+            if row.program_id not in programs:
+                programs[row.program_id] = _program_problem(session, org, row.program_id)
+            program_id, problem = programs[row.program_id]
+            if problem is not None:
                 errors.append(
-                    {
-                        "loc": ["body", "graduates", i, "program_id"],
-                        "msg": "not a programme of this school",
-                        "type": "value_error",
-                    }
+                    {"loc": ["body", "graduates", i, "program_id"], "msg": problem, "type": "value_error"}
                 )
+            else:
+                rows[i] = row.model_copy(update={"program_id": program_id})
     if errors:
         raise Unprocessable(
             f"{len(errors)} row(s) are not valid; nothing was stored.", extra={"errors": errors}

@@ -112,10 +112,14 @@ def create(
         errors.append(_error("school_id", "no such school"))
     program: Program | None = None
     if data.program_id is not None:
-        program = programs_repo.get(session, data.program_id)
-        if program is None or program.organization_id != data.school_id:
-            errors.append(_error("program_id", "not a programme of that school"))
-            program = None
+        # an id, or the school's own code for the programme
+        named = programs_repo.find_owned(session, data.program_id, data.school_id)
+        if len(named) == 1:
+            program = named[0]
+        elif named:
+            errors.append(_error("program_id", f"the code names {len(named)} programmes; use the id"))
+        else:
+            errors.append(_error("program_id", "not a programme (id or code) of that school"))
     demand: Demand | None = None
     if data.demand_id is not None:
         demand = demands_repo.get_owned(session, data.demand_id, org.id)
@@ -136,7 +140,7 @@ def create(
     order = TrainingOrder(
         enterprise_id=org.id,
         school_id=data.school_id,
-        program_id=data.program_id,
+        program_id=program.id if program is not None else None,
         demand_id=data.demand_id,
         headcount=data.headcount,
         start_date=data.start_date,

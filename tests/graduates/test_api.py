@@ -99,3 +99,53 @@ def test_no_personal_fields_accepted(client: TestClient) -> None:
     for field in ({"name": "Zhang San"}, {"phone": "13800000000"}, {"id_card": "340104199001011234"}):
         r = client.post("/v1/graduates", json={**graduate_body(), **field}, headers=school.headers)
         assert r.status_code == 422
+
+
+def test_a_programme_is_named_by_its_id_or_its_code(client: TestClient) -> None:
+    """The school's own programme code works wherever a programme is named, as in the CSV import."""
+    school = make_org(client, "school", "S1")
+    other = make_org(client, "school", "S2")
+    mech = make_program(client, school, code="MECH-01")
+    weld = make_program(client, school, name="Welding", code="WELD-02")
+    make_program(client, other, code="OTHER-01")
+
+    g = make_graduate(client, school, "S-1", program_id="MECH-01")
+    assert g["program_id"] == mech["id"]
+    r = client.patch(f"/v1/graduates/{g['id']}", json={"program_id": "WELD-02"}, headers=school.headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["program_id"] == weld["id"]
+    r = client.patch(f"/v1/graduates/{g['id']}", json={"program_id": mech["id"]}, headers=school.headers)
+    assert r.json()["program_id"] == mech["id"]
+
+    rows = [graduate_body("S-2", program_id="WELD-02"), graduate_body("S-3", program_id=mech["id"])]
+    r = client.post("/v1/graduates/bulk", json={"graduates": rows}, headers=school.headers)
+    assert r.status_code == 200, r.text
+    listed = client.get("/v1/graduates?limit=100", headers=school.headers).json()["items"]
+    assert {x["external_ref"]: x["program_id"] for x in listed} == {
+        "S-1": mech["id"],
+        "S-2": weld["id"],
+        "S-3": mech["id"],
+    }
+
+    # another school's code is not this school's programme, and nothing is stored
+    r = client.post("/v1/graduates", json=graduate_body("S-4", program_id="OTHER-01"), headers=school.headers)
+    assert r.status_code == 422
+    assert "OTHER-01" in r.json()["detail"]
+    assert r.json()["errors"][0]["loc"] == ["body", "program_id"]
+    r = client.post(
+        "/v1/graduates/bulk",
+        json={"graduates": [graduate_body("S-5"), graduate_body("S-6", program_id="OTHER-01")]},
+        headers=school.headers,
+    )
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["loc"] == ["body", "graduates", 1, "program_id"]
+    assert len(client.get("/v1/graduates?limit=100", headers=school.headers).json()["items"]) == 3
+
+
+def test_a_code_shared_by_two_programmes_asks_for_the_id(client: TestClient) -> None:
+    school = make_org(client, "school")
+    make_program(client, school, code="MECH-01")
+    make_program(client, school, name="Mechatronics (evening)", code="MECH-01")
+    r = client.post("/v1/graduates", json=graduate_body(program_id="MECH-01"), headers=school.headers)
+    assert r.status_code == 422
+    assert "use the programme id" in r.json()["detail"]

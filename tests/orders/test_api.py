@@ -169,6 +169,16 @@ def test_headcount_cap_is_configurable(client: TestClient, p: Parties) -> None:
     place_order(client, p.enterprise, p.school, headcount=5)
 
 
+def test_the_programme_of_an_order_may_be_named_by_its_code(client: TestClient, p: Parties) -> None:
+    program = make_program(client, p.school, code="MECH-01")
+    make_program(client, p.other_school, code="WELD-09")
+    order = place_order(client, p.enterprise, p.school, program_id="MECH-01")
+    assert order["program_id"] == program["id"]
+    # a code of another school names no programme of this one
+    r = client.post(ORDERS, json=order_body(p.school, program_id="WELD-09"), headers=p.enterprise.headers)
+    assert [e["loc"][1] for e in _is_problem(r, 422)["errors"]] == ["program_id"]
+
+
 # -- curriculum additions --------------------------------------------------------------------------
 
 
