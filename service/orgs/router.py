@@ -54,16 +54,25 @@ def list_keys(organization_id: str, session: SessionDep, _: AdminDep) -> list[Ap
     "/{organization_id}/api-keys",
     status_code=201,
     response_model=ApiKeyCreated,
-    summary="Issue a new key, optionally revoking the others (admin)",
+    summary="Issue a new key; the others keep working unless revoke_existing=true (admin)",
 )
 def rotate_key(
     organization_id: str,
     session: SessionDep,
     _: AdminDep,
-    revoke_existing: Annotated[bool, Query()] = True,
+    revoke_existing: Annotated[
+        bool, Query(description="Also revoke every other key of the organisation (a rotation).")
+    ] = False,
 ) -> ApiKeyCreated:
+    """Issue a key. Nothing is revoked unless asked, so a second key never breaks a running
+    integration; the answer lists the keys that work now."""
     row, key = service.rotate(session, organization_id, revoke_existing=revoke_existing)
-    return ApiKeyCreated.model_validate({**ApiKeyRead.model_validate(row).model_dump(), "api_key": key})
+    active = [
+        ApiKeyRead.model_validate(k) for k in repo.keys_of(session, organization_id) if k.revoked_at is None
+    ]
+    return ApiKeyCreated.model_validate(
+        {**ApiKeyRead.model_validate(row).model_dump(), "api_key": key, "active_keys": active}
+    )
 
 
 @router.delete(

@@ -35,3 +35,5 @@ class ApiKeyRead(ReadModel):
 
 class ApiKeyCreated(ApiKeyRead):
     api_key: str
+    # Every key of the organisation that works after this call, the new one included.
+    active_keys: list[ApiKeyRead] = []

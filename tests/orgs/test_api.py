@@ -38,11 +38,28 @@ def test_member_key_cannot_create_orgs(client: TestClient) -> None:
     assert r.headers["content-type"].startswith("application/problem+json")
 
 
-def test_rotate_revokes_old_key(client: TestClient) -> None:
+def test_issuing_a_key_revokes_nothing_unless_asked(client: TestClient) -> None:
     org = make_org(client, "school")
     r = client.post(f"/v1/organizations/{org.id}/api-keys", headers=admin_headers())
+    assert r.status_code == 201, r.text
+    body = r.json()
+    second = body["api_key"]
+    # the running integration's key still works, and the answer says both keys are active
+    assert client.get("/v1/organizations/me", headers=org.headers).status_code == 200
+    assert (
+        client.get("/v1/organizations/me", headers={"Authorization": f"Bearer {second}"}).status_code == 200
+    )
+    assert len(body["active_keys"]) == 2
+    assert body["id"] in {k["id"] for k in body["active_keys"]}
+    assert all(k["revoked_at"] is None for k in body["active_keys"])
+
+
+def test_rotate_revokes_old_key(client: TestClient) -> None:
+    org = make_org(client, "school")
+    r = client.post(f"/v1/organizations/{org.id}/api-keys?revoke_existing=true", headers=admin_headers())
     assert r.status_code == 201
     new_key = r.json()["api_key"]
+    assert [k["id"] for k in r.json()["active_keys"]] == [r.json()["id"]]
     assert client.get("/v1/organizations/me", headers=org.headers).status_code == 401
     assert (
         client.get("/v1/organizations/me", headers={"Authorization": f"Bearer {new_key}"}).status_code == 200
@@ -72,3 +89,14 @@ def test_unknown_route_is_problem_404(client: TestClient) -> None:
     r = client.get("/v1/nothing-here")
     assert r.status_code == 404
     assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_a_refused_caller_is_named_with_the_right_article(client: TestClient) -> None:
+    enterprise = make_org(client, "enterprise")
+    r = client.get("/v1/graduates", headers=enterprise.headers)
+    assert r.status_code == 403
+    assert "the caller is an enterprise." in r.json()["detail"]
+    government = make_org(client, "government")
+    r = client.get("/v1/programs", headers=government.headers)
+    assert r.status_code == 403
+    assert "the caller is a government." in r.json()["detail"]

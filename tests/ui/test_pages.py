@@ -103,7 +103,7 @@ def test_revoking_the_key_ends_the_session(client: TestClient) -> None:
     school = make_org(client, "school")
     sign_in(client, school)
     assert client.get("/ui/", follow_redirects=False).status_code == 200
-    r = client.post(f"/v1/organizations/{school.id}/api-keys", headers=admin_headers())
+    r = client.post(f"/v1/organizations/{school.id}/api-keys?revoke_existing=true", headers=admin_headers())
     assert r.status_code == 201, r.text
     assert client.get("/ui/", follow_redirects=False).status_code == 303
 
