@@ -15,8 +15,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-app = typer.Typer(help="Talent supply-demand matching service.", no_args_is_help=True)
-org_app = typer.Typer(help="Member organisations.", no_args_is_help=True)
+app = typer.Typer(help="Talent supply-demand matching service.", no_args_is_help=True, rich_markup_mode=None)
+org_app = typer.Typer(help="Member organisations.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(org_app, name="org")
 console = Console()
 
@@ -86,11 +86,13 @@ def org_create(
 
 # -- local runs: database, encoder, taxonomy runtime, progress bars ----------------------------
 
-taxonomy_app = typer.Typer(help="Skills taxonomy (ESCO, O*NET).", no_args_is_help=True)
-taxonomy_import_app = typer.Typer(help="Import a taxonomy export (re-runnable).", no_args_is_help=True)
+taxonomy_app = typer.Typer(help="Skills taxonomy (ESCO, O*NET).", no_args_is_help=True, rich_markup_mode=None)
+taxonomy_import_app = typer.Typer(
+    help="Import a taxonomy export (re-runnable).", no_args_is_help=True, rich_markup_mode=None
+)
 taxonomy_app.add_typer(taxonomy_import_app, name="import")
 app.add_typer(taxonomy_app, name="taxonomy")
-import_app = typer.Typer(help="Bulk imports from files.", no_args_is_help=True)
+import_app = typer.Typer(help="Bulk imports from files.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(import_app, name="import")
 
 
