@@ -70,7 +70,9 @@ def require_kind(*kinds: OrgKind) -> Callable[[Organization], Organization]:
     def _check(org: CurrentOrg) -> Organization:
         if org.kind not in allowed:
             names = ", ".join(sorted(k.value for k in allowed))
-            raise Forbidden(f"This call is for {names} organisations; the caller is a {org.kind}.")
+            kind = org.kind.replace("_", " ")
+            article = "an" if kind[:1] in "aeiou" else "a"
+            raise Forbidden(f"This call is for {names} organisations; the caller is {article} {kind}.")
         return org
 
     return _check
