@@ -23,8 +23,8 @@ test: $(STAMP)
 	$(PY) -m pytest -W error $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check service tests bench migrations
-	$(VENV)/bin/ruff format --check service tests bench migrations
+	$(VENV)/bin/ruff check service tests bench training migrations
+	$(VENV)/bin/ruff format --check service tests bench training migrations
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy

@@ -1,6 +1,6 @@
 """The encoder's two runtimes side by side: ``python -m bench.encoder_runtime``.
 
-Each runtime (``numpy``: :mod:`service.matching.bert_numpy`; ``torch``: sentence-transformers) runs in a
+Each runtime (``numpy``: :mod:`service.embeddings.bert_numpy`; ``torch``: sentence-transformers) runs in a
 fresh child process, so resident memory is its own: load time, phrases per second on 2,000 O*NET 29.2
 phrases (technology examples and commodity titles, seed 7; one call, and calls of 64; best of 3),
 resident memory after loading and after encoding, whether torch was imported. Then the largest absolute
@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bench._onet import ATTRIBUTION, load_onet
 from bench.speed import rss_mb
+from training.onet import ATTRIBUTION, load_onet
 
 RUNTIMES = ("numpy", "torch")
 
@@ -42,7 +42,7 @@ def child(runtime: str, out: Path) -> None:
     """Measure one runtime in this (fresh) process; vectors to ``out``.npy, figures to ``out``.json."""
     texts = phrases()
     before = rss_mb()
-    from service.matching.encoder import load_encoder
+    from service.embeddings.loader import load_encoder
 
     t0 = time.perf_counter()
     encoder = load_encoder("real", runtime=runtime)

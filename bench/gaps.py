@@ -32,7 +32,7 @@ Scores compared on the same cases, in the same run:
 
 Metrics: precision, recall and F1 of the predicted gaps against the expected gaps, and the AUROC of the
 coverage score (covered = positive). The baselines' gap thresholds maximise gap F1 on cases built from
-the *fit* occupations (``bench._onet.split``), disjoint from the *eval* occupations reported; the
+the *fit* occupations (``training.onet.split``), disjoint from the *eval* occupations reported; the
 service is reported with the thresholds it ships and, for reference, with a threshold fitted the same
 way as the baselines'.
 
@@ -59,7 +59,8 @@ from typing import Any
 
 import numpy as np
 
-from bench._onet import _VERB_LIST, ATTRIBUTION, Occupation, Onet, load_onet, task_fragment
+from training.gap_thresholds import auroc, fit_status_thresholds, write_thresholds
+from training.onet import ATTRIBUTION, VERB_LIST, Occupation, Onet, load_onet, task_fragment
 
 SERVICE = "service (gap = not covered)"
 N_TASK_SKILLS = 6
@@ -254,7 +255,7 @@ def _rng(code: str, salt: str = "") -> random.Random:
 def paraphrase_task(task: str, rng: random.Random) -> str:
     """A learning outcome for a task, in other words: leading verb list -> one synonym verb."""
     text = task.strip().rstrip(".")
-    match = _VERB_LIST.match(text)
+    match = VERB_LIST.match(text)
     if match is None:
         body = text[:1].lower() + text[1:]
     else:
@@ -449,18 +450,6 @@ def case_items(case: Case) -> list[str]:
 # --- metrics --------------------------------------------------------------------------------------
 
 
-def auroc(scores: np.ndarray, positive: np.ndarray) -> float:
-    """Area under the ROC curve (ties count half): probability a covered skill outscores a gap."""
-    from scipy.stats import rankdata
-
-    pos = positive.astype(bool)
-    n_pos, n_neg = int(pos.sum()), int((~pos).sum())
-    if n_pos == 0 or n_neg == 0:
-        return float("nan")
-    ranks = rankdata(scores)
-    return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
-
-
 def gap_prf(predicted_gap: np.ndarray, true_gap: np.ndarray) -> tuple[float, float, float]:
     tp = float(np.sum(predicted_gap & true_gap))
     fp = float(np.sum(predicted_gap & ~true_gap))
@@ -524,65 +513,10 @@ def _baseline_scores(
     return np.concatenate([scorer([s.text for s in c.skills], case_items(c)) for c in cases])
 
 
-def fit_status_thresholds(similarity: np.ndarray, covered: np.ndarray, calibration: Any) -> dict[str, Any]:
-    """Covered / partial cut-offs from fit-split cases, by the matching calibration's criteria:
-    ``covered`` maximises Youden's J, ``partial`` is reached by 95 % of the really taught skills.
-    Fitted on the fused similarity (the coverage curve is monotone in it) and stored in both scales."""
-    from sklearn.metrics import roc_curve
-
-    from service.gaps.calibration import coverage_at
-
-    fpr, tpr, thr = roc_curve(covered.astype(int), similarity)
-    j = int(np.argmax(tpr - fpr))
-    covered_at = float(min(thr[j], 1.0))
-    partial_at = float(min(np.quantile(similarity[covered], 0.05), covered_at))
-    return {
-        "thresholds_similarity": {"covered": round(covered_at, 4), "partial": round(partial_at, 4)},
-        "thresholds": {
-            "covered": round(coverage_at(calibration, covered_at), 4),
-            "partial": round(coverage_at(calibration, partial_at), 4),
-        },
-        "calibration": {"gamma": calibration.gamma, "a": calibration.a, "b": calibration.b},
-        "derivation": {
-            "covered": "coverage maximising Youden's J (TPR - FPR) between taught skills and the rest",
-            "partial": "coverage reached by 95 % of the taught skills (5th percentile); below it: gap",
-        },
-        "metrics": {
-            "skills": len(covered),
-            "taught": int(covered.sum()),
-            "youden_j": round(float(tpr[j] - fpr[j]), 4),
-            "auroc": round(auroc(similarity, covered), 4),
-        },
-    }
-
-
-def write_thresholds(encoder: Any, fitted: dict[str, Any], n_cases: int) -> None:
-    from service.gaps.calibration import GAP_THRESHOLDS_PATH
-
-    data: dict[str, Any] = {"encoders": {}}
-    if GAP_THRESHOLDS_PATH.is_file():
-        data = json.loads(GAP_THRESHOLDS_PATH.read_text(encoding="utf-8"))
-    data["encoders"][encoder.name] = {
-        "encoder": {"name": encoder.name, "version": encoder.version},
-        **fitted,
-    }
-    data["data"] = {
-        "source": "O*NET 29.2 (../shared/data/onet_29.2)",
-        "cases": f"{n_cases} known-answer curriculum cases (bench.gaps) of the 'fit' occupations "
-        "(bench._onet.split), disjoint from the 'eval' occupations the benchmark reports on",
-        "attribution": ATTRIBUTION,
-    }
-    data["rebuild"] = "python -m bench.gaps --fit --encoder real && python -m bench.gaps --fit --encoder fake"
-    GAP_THRESHOLDS_PATH.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    from service.gaps.calibration import _entries
-
-    _entries.cache_clear()
-
-
 def evaluate(limit: int | None, encoder_backend: str = "real", fit: bool = False) -> dict[str, Any]:
-    from bench._onet import EmbeddingCache
+    from service.embeddings.loader import load_encoder
     from service.gaps.service import Scorer
-    from service.matching.encoder import load_encoder
+    from training.onet import EmbeddingCache
 
     onet = load_onet()
     fit_cases = build_cases(onet, "fit", limit)

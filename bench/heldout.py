@@ -42,8 +42,8 @@ from typing import Any
 
 import numpy as np
 
-from bench._onet import CACHE_DIR, REPO_ROOT, EmbeddingCache
 from bench.gaps import auroc, fit_gap_threshold, gap_prf, keyword_scores
+from training.onet import CACHE_DIR, REPO_ROOT, EmbeddingCache
 
 DEFAULT_EVAL_DIR = REPO_ROOT.parent / "shared" / "data" / "eval-dev"
 SETS = ("ranking_esco", "gaps_esco", "gaps_courses")
@@ -161,7 +161,7 @@ class Pool:
 
     @classmethod
     def build(cls, graduates: Sequence[dict[str, Any]]) -> Pool:
-        from service.matching.encoder import normalize_phrase
+        from service.text import normalize_phrase
 
         ids: dict[str, int] = {}
         texts: list[str] = []
@@ -254,7 +254,7 @@ def service_gaps(cases: Sequence[dict[str, Any]], scorer: Any) -> tuple[np.ndarr
     """(coverage, status, taught) per demanded skill through ``analyse_curriculum``, as
     ``POST /v1/gap-analysis`` runs it."""
     from service.gaps.service import analyse_curriculum
-    from service.matching.encoder import normalize_phrase
+    from service.text import normalize_phrase
 
     cov, status, taught = [], [], []
     for case in cases:
@@ -285,8 +285,8 @@ def service_gaps(cases: Sequence[dict[str, Any]], scorer: Any) -> tuple[np.ndarr
 
 
 def evaluate(folder: Path, encoder_backend: str = "real") -> dict[str, Any]:
+    from service.embeddings.loader import load_encoder
     from service.gaps.service import Scorer
-    from service.matching.encoder import load_encoder
 
     sets = load_sets(folder)
     encoder = load_encoder(encoder_backend)

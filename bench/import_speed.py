@@ -36,7 +36,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench._onet import ATTRIBUTION, load_onet, onet_dir, task_fragment, tech_variant
+from training.onet import ATTRIBUTION, load_onet, onet_dir, task_fragment, tech_variant
 
 ROOT = Path(__file__).resolve().parents[1]
 ESCO_HEADER = [
@@ -212,7 +212,7 @@ def index_figures(database_url: str, device: str) -> None:
     """In this process: build the in-memory taxonomy index from the database (what each API process
     does at start and after an import), then time normalize calls on it; report resident memory."""
     from service.db import make_engine, make_sessionmakers
-    from service.matching.encoder import load_encoder
+    from service.embeddings.loader import load_encoder
     from service.taxonomy import service as taxonomy_service
     from service.taxonomy.index import TaxonomyRuntime, attach
 

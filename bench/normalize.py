@@ -5,7 +5,7 @@ function as ``POST /v1/skills/normalize`` (top 20), with expert-made answers fro
 
 - ``alt-title``: an occupation's alternate titles are its surface forms. Taxonomy: the 1,016
   occupations, preferred label = title, alternative labels = half of each occupation's alternate titles
-  (chosen by a hash). Queries: the other half, of *eval* occupations only (``bench._onet.split``),
+  (chosen by a hash). Queries: the other half, of *eval* occupations only (``training.onet.split``),
   minus any that equal a label after normalisation (those are trivial); answer: the occupation.
 - ``tech-class``: a technology ``Example`` -> its ``Commodity Title``. Taxonomy: the commodity classes,
   titles only. Queries: examples listed under exactly one class.
@@ -36,9 +36,9 @@ from typing import Any
 
 import numpy as np
 
-from bench._onet import ATTRIBUTION, load_onet, split
-from service.matching.encoder import normalize_phrase
 from service.taxonomy.importers import ParsedTaxonomy, SkillRecord
+from service.text import normalize_phrase
+from training.onet import ATTRIBUTION, load_onet, split
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -256,7 +256,7 @@ def main() -> None:
     parser.add_argument("--tasks", default="alt-title,tech-class,tech-class+alt,esco-half")
     args = parser.parse_args()
 
-    from service.matching.encoder import load_encoder
+    from service.embeddings.loader import load_encoder
 
     encoder = load_encoder(args.encoder, None, args.device)
     builders = {

@@ -1,13 +1,13 @@
 """Ranking quality on O*NET 29.2 with known answers: ``python -m bench.quality`` (``make bench-quality``).
 
-The task, built only from the *eval* occupations (``bench._onet.split``; the calibration in
+The task, built only from the *eval* occupations (``training.onet.split``; the calibration in
 ``models/calibration.json`` was fitted on the disjoint *fit* occupations, so no case is seen by it):
 
 - **graduates**: for each eval occupation, ``--per-occupation`` synthetic graduates (default 3) of about
   15 skills: 5-9 of the occupation's technology skills, written as the O*NET example (30 %), as a
   vendor-less or acronym form (45 %: "AutoCAD", "SQL") or as its commodity title (25 %: "Computer aided
   design CAD software"); 4-7 of its core tasks as short paraphrased fragments ("Running machinery
-  tools", never the full statement; ``bench._onet.task_fragment`` and ``paraphrase``); and 2-4 skills
+  tools", never the full statement; ``training.onet.task_fragment`` and ``paraphrase``); and 2-4 skills
   of a random other occupation;
 - **demands**: ``--demands`` eval occupations (default 120); each demand lists 7 technology examples
   (drawn at random; ``--hot-first`` puts the hot technologies, mostly office software, first) and 8 core
@@ -44,7 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from bench._onet import ATTRIBUTION, EmbeddingCache, load_onet, paraphrase, task_fragment, tech_variant
+from training.onet import ATTRIBUTION, EmbeddingCache, load_onet, paraphrase, task_fragment, tech_variant
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -175,9 +175,9 @@ def main() -> None:
 
     from sklearn.feature_extraction.text import TfidfVectorizer
 
+    from service.embeddings.loader import load_encoder
     from service.matching import scoring
     from service.matching.calibration import load_calibration
-    from service.matching.encoder import load_encoder
     from service.matching.index import GraduateIndex, PhraseStore
     from service.matching.lexical import default_model
 

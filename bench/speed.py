@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from bench._onet import ATTRIBUTION, CACHE_DIR, EmbeddingCache, load_onet, task_fragment, tech_variant
+from training.onet import ATTRIBUTION, CACHE_DIR, EmbeddingCache, load_onet, task_fragment, tech_variant
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -113,7 +113,8 @@ class _CachedVectors:
 
 def real_vectors(texts: list[str]) -> tuple[EmbeddingCache, str]:
     """Vectors of the real encoder from the benchmark cache, filling it in a child process if needed."""
-    from service.matching.encoder import DEFAULT_MODEL_NAME, model_folder, normalize_phrase
+    from service.embeddings.encoder import DEFAULT_MODEL_NAME, model_folder
+    from service.text import normalize_phrase
 
     ver = model_folder().version
     stub = _CachedVectors(DEFAULT_MODEL_NAME, ver, 384)
@@ -136,7 +137,7 @@ def real_vectors(texts: list[str]) -> tuple[EmbeddingCache, str]:
 
 
 def embed_file(path: str) -> None:
-    from service.matching.encoder import load_encoder
+    from service.embeddings.loader import load_encoder
 
     texts = [t for t in Path(path).read_text(encoding="utf-8").split("\n") if t]
     cache = EmbeddingCache(load_encoder("real", None, "cpu"))
@@ -225,11 +226,11 @@ def _seed_database(url: str, data_path: Path, encoder_version: str) -> tuple[str
 
     from service import changes
     from service.db import make_engine
+    from service.embeddings import cache
     from service.migrate import upgrade
     from service.orgs import service as orgs
     from service.orgs.schemas import OrganizationCreate
     from service.orm import Graduate
-    from service.taxonomy import embedding as cache
     from service.taxonomy import repository as cache_repo
 
     upgrade(url)
@@ -237,7 +238,8 @@ def _seed_database(url: str, data_path: Path, encoder_version: str) -> tuple[str
     pop = Prepared.load(data_path)
     distinct, vecs, ids, indptr, levels = pop.distinct, pop.vecs, pop.ids, pop.indptr, pop.levels
     demand_texts, demand_vecs = pop.demand_texts, pop.demand_vecs
-    from service.matching.encoder import DEFAULT_MODEL_NAME, normalize_phrase
+    from service.embeddings.encoder import DEFAULT_MODEL_NAME
+    from service.text import normalize_phrase
 
     model = f"{DEFAULT_MODEL_NAME}@{encoder_version}"
     norms: dict[str, np.ndarray] = {}
@@ -305,7 +307,7 @@ def http_timings(url: str, data_path: Path, queries: int, admin_key: str | None)
     demand_texts, demand_ids = pop.demand_texts, pop.demand_ids
     del pop
     if url == "auto":
-        from service.matching.encoder import model_folder
+        from service.embeddings.encoder import model_folder
 
         ver = model_folder().version
         db = data_path.with_suffix(".http.db")
@@ -426,7 +428,7 @@ def prepare(path: Path, n_graduates: int, n_queries: int, encoder: str) -> None:
     distinct = sorted(set(pop.phrases))
     demand_texts = sorted({t for d in pop.demands for t in d})
     if encoder == "fake":
-        from service.matching.encoder import FakeEncoder
+        from service.embeddings.fake import FakeEncoder
 
         cache = EmbeddingCache(FakeEncoder(dim=384), persist=False)
         note = "FakeEncoder (hashing, 384 dims): timings only, similarities are not the real model's"
@@ -596,7 +598,7 @@ def main() -> None:
         http_rows = http_timings(args.http, data_path, args.queries, args.admin_key)
     rss_encoder = None
     if args.encoder == "real" and not http_rows:
-        from service.matching.encoder import load_encoder
+        from service.embeddings.loader import load_encoder
 
         encoder = load_encoder("real", None, "cpu")
         encoder.encode(demand_texts[:64])

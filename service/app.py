@@ -19,7 +19,7 @@ from service.settings import Settings, get_settings
 
 def _load_encoder(app: FastAPI, settings: Settings) -> None:
     """Load the encoder once; a missing or broken model folder stops start-up with advice."""
-    from service.matching.encoder import load_encoder
+    from service.embeddings.loader import load_encoder
 
     app.state.encoder = load_encoder(
         settings.encoder_backend, settings.encoder_path, settings.encoder_device, settings.encoder_runtime

@@ -108,7 +108,7 @@ class _Local:
         self.read, self.write = make_sessionmakers(self.engine)
         self.encoder: Any = None
         if with_encoder:
-            from service.matching.encoder import load_encoder
+            from service.embeddings.loader import load_encoder
 
             s = self.settings
             with console.status(f"loading the encoder ({s.encoder_backend}, device {s.encoder_device})"):
@@ -171,7 +171,7 @@ def _encoder_guard(func: Any) -> Any:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from service.matching.encoder import EncoderUnavailable
+        from service.embeddings.encoder import EncoderUnavailable
 
         try:
             return func(*args, **kwargs)
@@ -357,7 +357,7 @@ def import_graduates(
                 )
             console.print(f"[yellow]skipping {len(parsed.bad_lines)} bad row(s)[/yellow]")
         rows = [row for line, row in parsed.rows if line not in parsed.bad_lines]
-        from service.matching.encoder import load_encoder
+        from service.embeddings.loader import load_encoder
 
         s = local.settings
         with console.status(f"loading the encoder ({s.encoder_backend}, device {s.encoder_device})"):

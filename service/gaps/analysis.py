@@ -40,7 +40,7 @@ import scipy.sparse as sp
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.sparse.csgraph import connected_components
 
-from service.matching.encoder import normalize_phrase
+from service.text import count_cjk, normalize_phrase
 
 COVERED = "covered"
 PARTIAL = "partial"
@@ -141,12 +141,11 @@ _CONTINUATION = re.compile(
     r"such|these|those|this|it|them|its|their)\b",
     re.IGNORECASE,
 )
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
 def _substantial(text: str) -> bool:
     """Long enough to stand as a unit: two words, or two CJK characters."""
-    return len(text.split()) >= 2 or len(_CJK.findall(text)) >= 2
+    return len(text.split()) >= 2 or count_cjk(text) >= 2
 
 
 def outcome_units(text: str) -> list[str]:

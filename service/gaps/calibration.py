@@ -4,7 +4,7 @@ The matching engine's calibration (``models/calibration.json``) turns a fused si
 calibrated coverage; the gap report uses that same coverage. Where its thresholds were derived from
 graduate-style skill phrases, the gap report's are derived the same way from curriculum-style
 evidence (learning outcomes and tagged course skills): ``bench.gaps --fit`` builds the known-answer
-curriculum cases of the *fit* occupations of O*NET (``bench._onet.split``; the benchmark reports on
+curriculum cases of the *fit* occupations of O*NET (``training.onet.split``; the benchmark reports on
 the other, *eval*, occupations) and writes ``models/gap_thresholds.json``:
 
 - ``covered``: the coverage maximising Youden's J (true-positive rate minus false-positive rate) between
@@ -39,7 +39,7 @@ _warned: set[str] = set()
 
 
 @lru_cache(maxsize=8)
-def _entries(path: Path) -> dict[str, dict[str, float]]:
+def _fitted(path: Path) -> dict[str, dict[str, float]]:
     if not path.is_file():
         return {}
     data = json.loads(path.read_text(encoding="utf-8"))
@@ -50,6 +50,11 @@ def _entries(path: Path) -> dict[str, dict[str, float]]:
     }
 
 
+def reload_thresholds() -> None:
+    """Forget the thresholds read so far (after the file was refitted)."""
+    _fitted.cache_clear()
+
+
 def coverage_at(calibration: Calibration, similarity: float) -> float:
     """The calibrated coverage of a fused similarity (the curve, without the evidence floor)."""
     return 1.0 / (1.0 + math.exp(-(calibration.a * similarity + calibration.b)))
@@ -57,7 +62,7 @@ def coverage_at(calibration: Calibration, similarity: float) -> float:
 
 def gap_thresholds(calibration: Calibration, path: Path = GAP_THRESHOLDS_PATH) -> Thresholds:
     """The fitted covered / partial coverage cut-offs for ``calibration.encoder``, or its met / partial."""
-    entry = _entries(path).get(calibration.encoder)
+    entry = _fitted(path).get(calibration.encoder)
     if entry is None:
         if calibration.encoder not in _warned:
             _warned.add(calibration.encoder)

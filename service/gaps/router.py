@@ -17,10 +17,10 @@ from pydantic import AfterValidator
 from service.curricula.router import ReadableProgram
 from service.db import SessionDep, read_only
 from service.deps import CurrentOrg, MemberNotGovernment
+from service.embeddings.encoder import Encoder
 from service.errors import ServiceUnavailable
 from service.gaps import service
 from service.gaps.schemas import GapAnalysisRequest, GapReport
-from service.matching.encoder import Encoder
 from service.ops.metrics import observe_gap, timed
 
 router = APIRouter(prefix="/v1", tags=["gaps"])

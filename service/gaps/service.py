@@ -22,16 +22,17 @@ from sqlalchemy.orm import Session
 
 from service.curricula import service as curricula_service
 from service.demands import repository as demands_repo
+from service.embeddings.encoder import Encoder
 from service.errors import NotFound, Unprocessable
 from service.gaps import analysis
 from service.gaps.calibration import gap_thresholds
 from service.gaps.schemas import GapAnalysisRequest, ScopeKind
 from service.matching import scoring
 from service.matching.calibration import Calibration, load_calibration
-from service.matching.encoder import Encoder, normalize_phrase
 from service.matching.lexical import LexicalModel
 from service.matching.lexical import default_model as lexical_model
 from service.orm import Demand, Organization, Program
+from service.text import normalize_phrase
 
 Embed = Callable[[list[str]], np.ndarray]
 
@@ -170,7 +171,7 @@ def analyse_curriculum(
 def scorer_for(session: Session, encoder: Encoder, *, store: bool = True) -> Scorer:
     """A scorer that embeds through the matching engine's database phrase cache; ``store=False``
     reads the cache but keeps no new phrase (stateless calls keep nothing of what they were sent)."""
-    from service.matching.service import embed_texts
+    from service.embeddings.cache import embed_texts
 
     def embed(texts: list[str]) -> np.ndarray:
         return embed_texts(session, encoder, texts, store=store)

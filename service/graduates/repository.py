@@ -123,7 +123,7 @@ def _json_rows_mentioning(session: Session, column: Any, norms: set[str]) -> lis
 def phrases_in_use(session: Session, norms: set[str]) -> set[str]:
     """Which normalised phrases some stored text still uses (other graduates, demands, courses,
     taxonomy labels). Call after the graduate's own row is gone."""
-    from service.matching.encoder import normalize_phrase
+    from service.text import normalize_phrase
 
     if not norms:
         return set()

@@ -157,9 +157,9 @@ def delete(session: Session, graduate: Graduate) -> None:
     certificate phrases that no other stored text uses. A tombstone keeps only the id, so the other
     API processes drop the graduate from memory.
     """
+    from service.embeddings.cache import phrase_hash
     from service.idempotency import forget_resources
-    from service.matching.encoder import normalize_phrase
-    from service.taxonomy.embedding import phrase_hash
+    from service.text import normalize_phrase
 
     texts = [s.get("name") for s in graduate.skills or [] if isinstance(s, dict)]
     texts += list(graduate.certificates or [])

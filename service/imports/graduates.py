@@ -33,12 +33,12 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.embeddings import cache as phrase_cache
+from service.embeddings.encoder import Encoder
 from service.graduates import repository as graduates_repo
 from service.graduates import service as graduates_service
 from service.graduates.schemas import GraduateCreate
-from service.matching.encoder import Encoder
 from service.orm import Graduate, Organization
-from service.taxonomy import embedding
 from service.taxonomy.canonical import canonical_ids
 from service.taxonomy.service import NullProgress, Progress
 
@@ -298,12 +298,12 @@ def import_rows(
     summary = GraduateImportSummary(rows=len(rows))
     names = [s.name for r in rows for s in r.skills]
     phrases = names + [c for r in rows for c in r.certificates]
-    summary.phrases = len(embedding.distinct_norms(phrases))
+    summary.phrases = len(phrase_cache.distinct_norms(phrases))
 
     def on_missing(count: int) -> None:
         progress.start("embedding phrases", count)
 
-    summary.embedded = embedding.ensure_cached(
+    summary.embedded = phrase_cache.ensure_cached(
         sessions, encoder, phrases, on_missing=on_missing, progress=progress.advance
     )
     with sessions() as session:

@@ -19,12 +19,13 @@ from sqlalchemy.orm import Session
 
 from service import changes
 from service.demands import repository as demands_repo
+from service.embeddings.encoder import Encoder
 from service.errors import Unprocessable
 from service.gaps import service as gaps_service
 from service.gaps.analysis import SkillLine
 from service.insights import repository as repo
 from service.insights.schemas import MemberInsight, MemberSort, SkillInsight, SkillSort
-from service.matching.encoder import Encoder, normalize_phrase
+from service.text import normalize_phrase
 
 SCHOOL = "school"
 

@@ -36,8 +36,8 @@ import scipy.sparse as sp
 
 from service.matching import scoring
 from service.matching.calibration import Calibration, boost_lexical
-from service.matching.encoder import normalize_phrase
 from service.matching.lexical import N_FEATURES, LexicalModel, latin_share
+from service.text import normalize_phrase
 
 
 class PhraseStore:

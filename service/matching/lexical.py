@@ -21,12 +21,11 @@ as are the character bigrams of a short list of generic Chinese skill words
 (``models/lexical_zh_common.txt``); a feature never seen in the fit gets the largest IDF (rare means
 informative), which is what makes Chinese work without a Chinese corpus. The fitted artefact is
 ``models/lexical_idf.npz`` (only the columns seen in the fit), rebuilt by
-``python -m service.matching.lexical --build``. Loading it takes milliseconds.
+``python -m training.lexical_idf --build``. Loading it takes milliseconds.
 """
 
 from __future__ import annotations
 
-import argparse
 import re
 from collections.abc import Callable, Iterable
 from functools import lru_cache
@@ -36,7 +35,7 @@ import mmh3
 import numpy as np
 import scipy.sparse as sp
 
-from service.matching.encoder import normalize_phrase
+from service.text import CJK, normalize_phrase
 
 N_FEATURES = 1 << 20
 MAX_DF = 0.01
@@ -45,23 +44,22 @@ IDF_PATH = MODELS_DIR / "lexical_idf.npz"
 ZH_COMMON_PATH = MODELS_DIR / "lexical_zh_common.txt"
 STOP_WORDS_PATH = MODELS_DIR / "lexical_stop_words.txt"
 
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
-_ALNUM = rf"[^\W_{_CJK}]"
+_ALNUM = rf"[^\W_{CJK}]"
 _TOKEN = re.compile(
-    rf"(?P<cjk>[{_CJK}]+)"
+    rf"(?P<cjk>[{CJK}]+)"
     rf"|(?P<tok>\.?{_ALNUM}+(?:[.\-/]{_ALNUM}+)*[+#]*)",
 )
 _PARTS = re.compile(r"[.\-/]+")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _read_word_list(path: Path) -> list[str]:
+def read_word_list(path: Path) -> list[str]:
     """The non-empty lines of a word list, without the ``#`` comment lines."""
     lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
     return [line for line in lines if line and not line.startswith("#")]
 
 
-_STOP = frozenset(_read_word_list(STOP_WORDS_PATH))
+_STOP = frozenset(read_word_list(STOP_WORDS_PATH))
 
 
 def analyze(text: str) -> list[str]:
@@ -265,35 +263,3 @@ def similarity(a: sp.csr_matrix, b: sp.csr_matrix) -> np.ndarray:
 def default_model() -> LexicalModel:
     """The fitted model from ``models/lexical_idf.npz`` (loaded once per process)."""
     return LexicalModel.load(IDF_PATH)
-
-
-def _build(onet_dir: Path | None, out: Path) -> None:
-    from bench._onet import load_onet
-
-    onet = load_onet(onet_dir) if onet_dir else load_onet()
-    corpus = sorted(onet.all_phrases())
-    zh = _read_word_list(ZH_COMMON_PATH)
-    model = LexicalModel.fit(corpus, low_weight=zh)
-    model.save(out)
-    print(
-        f"fitted IDF on {model.n_docs} O*NET phrases and {len(zh)} generic Chinese words -> {out} "
-        f"({out.stat().st_size / 1024:.0f} KiB)"
-    )
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--build", action="store_true", help="refit the IDF table and write it")
-    parser.add_argument("--onet", type=Path, default=None, help="O*NET 29.2 folder (default ../shared/data)")
-    parser.add_argument("--out", type=Path, default=IDF_PATH)
-    args = parser.parse_args()
-    if args.build:
-        _build(args.onet, args.out)
-    else:
-        parser.print_help()
-
-
-if __name__ == "__main__":
-    main()

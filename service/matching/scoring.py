@@ -38,8 +38,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from service.matching.calibration import Calibration, boost_lexical
-from service.matching.encoder import normalize_phrase
 from service.matching.lexical import LexicalModel, latin_share, similarity
+from service.text import normalize_phrase
 
 MAX_LEVEL = 5
 

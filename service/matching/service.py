@@ -18,84 +18,20 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from service import changes
-from service.db import is_writer
-from service.errors import ServiceUnavailable, Unprocessable
+from service.embeddings.cache import embed_texts
+from service.embeddings.encoder import Encoder, EncoderUnavailable
+from service.errors import Unprocessable
 from service.matching import repository as repo
 from service.matching import scoring
 from service.matching.calibration import Calibration, load_calibration
-from service.matching.encoder import Encoder, EncoderUnavailable, normalize_phrase
 from service.matching.index import GraduateIndex, PhraseStore
 from service.matching.lexical import LexicalModel, default_model
 from service.memory import release_memory
 from service.ops.deadline import check_deadline
 from service.orm import Demand, Graduate, MatchResult, MatchRun, Program
+from service.text import normalize_phrase
 
 log = logging.getLogger(__name__)
-
-
-# --- the phrase cache -----------------------------------------------------------------------------
-
-
-def _metric(name: str, amount: int) -> None:
-    if amount > 0:
-        from service.ops import metrics
-
-        getattr(metrics, name).inc(amount)
-
-
-def _encode(encoder: Encoder, texts: list[str]) -> np.ndarray:
-    try:
-        return np.asarray(encoder.encode(texts), dtype=np.float32)
-    except ServiceUnavailable:
-        raise
-    except Exception as exc:
-        log.exception("encoder failed")
-        raise EncoderUnavailable("The encoder failed while embedding phrases; nothing was stored.") from exc
-
-
-def embed_texts(session: Session, encoder: Encoder, texts: list[str], *, store: bool = True) -> np.ndarray:
-    """(len(texts), dim) unit vectors, each distinct normalised phrase embedded once per encoder.
-
-    Cached phrases are read from the database; the others are encoded in one batch and stored: in the
-    request's own transaction when it writes, else in a short transaction of their own (the cache holds
-    no tenant data, and a reader must not take SQLite's write lock for the length of its request).
-    ``store=False`` embeds without storing (stateless calls keep nothing about their candidates).
-    """
-    from service.taxonomy import embedding as cache
-
-    norms = [normalize_phrase(t) for t in texts]
-    if not norms:
-        return np.zeros((0, encoder.dim), dtype=np.float32)
-    distinct = list(dict.fromkeys(norms))
-    found = cache.load_cached(session, encoder, distinct)
-    todo = [n for n in distinct if n not in found]
-    _metric("phrase_cache_hits", len(distinct) - len(todo))
-    _metric("phrase_cache_misses", len(todo))
-    if todo:
-        vectors = _encode(encoder, todo)
-        found.update(zip(todo, vectors, strict=True))
-        if not store:
-            pass
-        elif is_writer(session):
-            cache.store_vectors(session, encoder, todo, vectors)
-        else:
-            _store_apart(session, encoder, todo, vectors)
-    return np.stack([found[n] for n in norms]).astype(np.float32, copy=False)
-
-
-def _store_apart(session: Session, encoder: Encoder, norms: list[str], vectors: np.ndarray) -> None:
-    from sqlalchemy.orm import Session as SASession
-
-    from service.taxonomy import embedding as cache
-
-    engine = session.get_bind()
-    if engine.dialect.name == "sqlite":
-        engine = engine.execution_options(sqlite_begin="IMMEDIATE")
-    try:
-        with SASession(bind=engine) as writer, writer.begin():
-            cache.store_vectors(writer, encoder, norms, vectors)
-    except Exception:  # the cache is an optimisation: a failed store only costs a later re-embedding
-        log.warning("could not store %d phrase embeddings in the cache", len(norms), exc_info=True)
 
 
 # --- the engine (one per process) -----------------------------------------------------------------

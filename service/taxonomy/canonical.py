@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from service.matching.encoder import normalize_phrase
 from service.taxonomy import repository as repo
 from service.taxonomy.index import runtime_for
+from service.text import normalize_phrase
 
 _KIND_ORDER = {"preferred": 0, "alt": 1, "hidden": 2}
 

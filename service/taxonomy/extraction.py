@@ -22,21 +22,19 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from service.matching.encoder import normalize_phrase
+from service.text import CJK, CJK_CHAR, normalize_phrase
 
 MAX_NGRAM = 8
 MAX_CHUNK_TOKENS = 12
 WINDOW_FROM = 3
 
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _ABBREV = r"(?:e\.g|i\.e|etc|vs|approx|incl|dept|no|inc|ltd|co|corp|mr|ms|dr|jr|sr)"
 # A sentence ends at . ! ? followed by space and an upper-case letter, digit, quote or CJK; at Chinese
 # sentence punctuation; at a semicolon; or at a line break.
-_SENTENCE_END = re.compile(rf"(?<=[.!?])\s+(?=[A-Z0-9\"'“(\[{_CJK}])|(?<=[。！？；;])|\n+")
+_SENTENCE_END = re.compile(rf"(?<=[.!?])\s+(?=[A-Z0-9\"'“(\[{CJK}])|(?<=[。！？；;])|\n+")
 _ENDS_WITH_ABBREV = re.compile(rf"\b{_ABBREV}\.$", re.IGNORECASE)
 _BULLET = re.compile(r"^\s*(?:[-*•·●◦▪‣–—>]+|\(?\d{1,2}[.)、]|\(?[a-z][.)]|[一二三四五六七八九十]+[、.])\s*")
-_IS_CJK = re.compile(rf"[{_CJK}]")
-_TOKEN = re.compile(rf"[{_CJK}]+|\.?[^\W_{_CJK}]+(?:[.\-/'][^\W_{_CJK}]+)*[+#]*", re.UNICODE)
+_TOKEN = re.compile(rf"[{CJK}]+|\.?[^\W_{CJK}]+(?:[.\-/'][^\W_{CJK}]+)*[+#]*", re.UNICODE)
 _CHUNK_SPLIT = re.compile(
     r"\s*(?:[,;:()\[\]{}/|、，；：（）【】]|\band\b|\bor\b|\bas well as\b|\bincluding\b|\bsuch as\b"
     r"|\bnor\b|\be\.g\.|\bi\.e\.|和|及|与|或|以及|等)\s*",
@@ -124,7 +122,7 @@ def _lines(text: str) -> list[str]:
         if starts_new:
             out.append(line)
         else:
-            joiner = "" if _IS_CJK.match(out[-1][-1:]) and _IS_CJK.match(line[:1]) else " "
+            joiner = "" if CJK_CHAR.match(out[-1][-1:]) and CJK_CHAR.match(line[:1]) else " "
             out[-1] = f"{out[-1]}{joiner}{line}"
         last = out[-1]
         heading = _HEADING_BOILERPLATE.match(last) or _HEADING_CONTENT.match(last)
@@ -200,7 +198,7 @@ def spans(sentence: str, max_n: int = MAX_NGRAM) -> list[Span]:
     out: list[Span] = []
     seen: set[tuple[int, int, str]] = set()
     for i, (tok, cap) in enumerate(toks):
-        if _IS_CJK.match(tok):
+        if CJK_CHAR.match(tok):
             for a in range(len(tok)):
                 for b in range(a + 2, min(len(tok), a + max_n) + 1):
                     if (i, i + 1, tok[a:b]) not in seen and b - a < len(tok):
@@ -248,10 +246,6 @@ def chunks(sentence: str) -> list[str]:
                         continue
                     out.append(" ".join(window))
     return list(dict.fromkeys(out))
-
-
-def has_cjk(text: str) -> bool:
-    return _IS_CJK.search(text) is not None
 
 
 def is_generic_label(norm: str) -> bool:

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from service.matching.encoder import normalize_phrase
+from service.text import normalize_phrase
 
 ESCO_FILE = "skills_en.csv"
 ESCO_REQUIRED = ("conceptUri", "preferredLabel", "altLabels", "description", "skillType")

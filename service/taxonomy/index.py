@@ -25,12 +25,13 @@ import scipy.sparse as sp
 from sqlalchemy.orm import Session
 
 from service import changes
+from service.embeddings import cache as phrase_cache
+from service.embeddings.encoder import Encoder, EncoderUnavailable
 from service.matching import lexical
-from service.matching.encoder import Encoder, EncoderUnavailable, normalize_phrase
 from service.memory import release_memory
-from service.taxonomy import embedding
 from service.taxonomy import repository as repo
 from service.taxonomy.scoring import DEFAULT, Calibration, combine
+from service.text import normalize_phrase
 
 log = logging.getLogger(__name__)
 
@@ -305,7 +306,7 @@ class TaxonomyRuntime:
     def index(self, session: Session) -> TaxonomyIndex:
         """The index at the database's current taxonomy state (rebuilt when it changed)."""
         encoder = self.encoder()
-        model = embedding.model_key(encoder)
+        model = phrase_cache.model_key(encoder)
         current = self._index
         checked = session.info.get(_CHECKED_KEY)
         if current is not None and checked == (id(self), current.seq) and current.model == model:
@@ -335,7 +336,7 @@ class TaxonomyRuntime:
         encoder. With ``store`` (names being written with a demand, graduate or course) new vectors
         go into the database cache too, so the matcher does not embed them again."""
         encoder = self.encoder()
-        model = embedding.model_key(encoder)
+        model = phrase_cache.model_key(encoder)
         out = np.zeros((len(norms), encoder.dim), dtype=np.float32)
         todo: list[str] = []
         for norm in dict.fromkeys(norms):
@@ -350,7 +351,7 @@ class TaxonomyRuntime:
         for i, norm in enumerate(norms):
             vec = self._queries.get((model, norm))
             if vec is None:  # evicted by a very large batch
-                vec = embedding.vectors_for(session, encoder, [norm], store=False)[0]
+                vec = phrase_cache.vectors_for(session, encoder, [norm], store=False)[0]
             else:
                 self._queries.move_to_end((model, norm))
             out[i] = vec
@@ -360,17 +361,17 @@ class TaxonomyRuntime:
 def _embed(session: Session, encoder: Encoder, norms: list[str], *, store: bool) -> np.ndarray:
     if store:
         try:
-            from service.matching.service import embed_texts
+            from service.embeddings.cache import embed_texts
         except ImportError:  # pragma: no cover - the matching engine is part of the package
-            return embedding.vectors_for(session, encoder, norms, store=True)
+            return phrase_cache.vectors_for(session, encoder, norms, store=True)
         return embed_texts(session, encoder, norms, store=True)
-    return embedding.vectors_for(session, encoder, norms, store=False)
+    return phrase_cache.vectors_for(session, encoder, norms, store=False)
 
 
 def load_index(session: Session, encoder: Encoder, seq: int) -> TaxonomyIndex:
     rows = repo.all_labels(session)
     norms = list(dict.fromkeys(r[4] for r in rows))
-    vectors = embedding.load_cached(session, encoder, norms)
+    vectors = phrase_cache.load_cached(session, encoder, norms)
     missing = [n for n in norms if n not in vectors]
     if missing and len(missing) <= ENCODE_AT_LOAD:
         vectors.update(zip(missing, encoder.encode(missing), strict=True))
@@ -379,11 +380,11 @@ def load_index(session: Session, encoder: Encoder, seq: int) -> TaxonomyIndex:
             "%d taxonomy labels have no cached embedding for %s; they match lexically only until "
             "`talentmatch reembed` runs",
             len(missing),
-            embedding.model_key(encoder),
+            phrase_cache.model_key(encoder),
         )
     index = TaxonomyIndex(
         seq=seq,
-        model=embedding.model_key(encoder),
+        model=phrase_cache.model_key(encoder),
         rows=rows,
         vectors=vectors,
         dim=encoder.dim,

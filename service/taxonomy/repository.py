@@ -6,11 +6,9 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from service.orm import PhraseEmbedding, TaxonomyLabel, TaxonomySkill, TaxonomyVersion
+from service.orm import TaxonomyLabel, TaxonomySkill, TaxonomyVersion
 
 CHUNK = 500
 
@@ -155,41 +153,6 @@ def versions(session: Session) -> list[TaxonomyVersion]:
 def sources_present(session: Session) -> list[str]:
     stmt = select(TaxonomySkill.source).distinct().order_by(TaxonomySkill.source)
     return list(session.scalars(stmt))
-
-
-# -- phrase-embedding cache --------------------------------------------------------------------
-
-
-def cached_vectors(session: Session, model: str, hashes: list[str]) -> list[tuple[str, int, bytes]]:
-    """(text_hash, dim, vector bytes) for the hashes cached for ``model``."""
-    out: list[tuple[str, int, bytes]] = []
-    for chunk in _chunks(sorted(set(hashes)), 900):
-        stmt = select(PhraseEmbedding.text_hash, PhraseEmbedding.dim, PhraseEmbedding.vector).where(
-            PhraseEmbedding.model == model, PhraseEmbedding.text_hash.in_(chunk)
-        )
-        out.extend((h, d, bytes(v)) for h, d, v in session.execute(stmt))
-    return out
-
-
-def cached_hashes(session: Session, model: str, hashes: list[str]) -> set[str]:
-    found: set[str] = set()
-    for chunk in _chunks(sorted(set(hashes)), 900):
-        stmt = select(PhraseEmbedding.text_hash).where(
-            PhraseEmbedding.model == model, PhraseEmbedding.text_hash.in_(chunk)
-        )
-        found.update(session.scalars(stmt))
-    return found
-
-
-def insert_vectors(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert cache rows, skipping any (model, text_hash) another writer stored first."""
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    maker = pg_insert if dialect == "postgresql" else sqlite_insert
-    for chunk in _chunks(rows, 1000):
-        stmt = maker(PhraseEmbedding).on_conflict_do_nothing(index_elements=["model", "text_hash"])
-        session.execute(stmt, chunk)
 
 
 def phrases_of_graduates(session: Session) -> Iterator[list[Any]]:

@@ -15,13 +15,15 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from service import changes
+from service.embeddings import cache as phrase_cache
+from service.embeddings.encoder import Encoder
 from service.errors import Unprocessable
-from service.matching.encoder import Encoder, normalize_phrase
 from service.orm import TaxonomyVersion, utcnow
-from service.taxonomy import embedding, extraction
+from service.taxonomy import extraction
 from service.taxonomy import repository as repo
 from service.taxonomy.importers import ParsedTaxonomy, SkillRecord
 from service.taxonomy.index import TaxonomyIndex, TaxonomyRuntime, runtime_for
+from service.text import has_cjk, normalize_phrase
 
 CANONICAL_MIN = 0.8
 CANONICAL_MARGIN = 0.05
@@ -111,7 +113,7 @@ def import_taxonomy(
     def on_missing(count: int) -> None:
         progress.start("embedding labels", count)
 
-    summary.embedded = embedding.ensure_cached(
+    summary.embedded = phrase_cache.ensure_cached(
         sessions, encoder, labels, on_missing=on_missing, progress=progress.advance
     )
     summary.timings["embed"] = time.perf_counter() - began
@@ -321,7 +323,7 @@ def extract(
             if not hits or hits[0].score < min_score:
                 continue
             order, sentence = chunk_sources[norm]
-            single_word = len(norm.split()) == 1 and not extraction.has_cjk(norm)
+            single_word = len(norm.split()) == 1 and not has_cjk(norm)
             for hit in hits:
                 if hit.score < min_score or hit.score < hits[0].score - 0.1:
                     continue
@@ -457,9 +459,11 @@ def reembed(
     def on_missing(count: int) -> None:
         progress.start("embedding phrases", count)
 
-    embedded = embedding.ensure_cached(
+    embedded = phrase_cache.ensure_cached(
         sessions, encoder, phrases, on_missing=on_missing, progress=progress.advance
     )
     with sessions() as session, session.begin():
         changes.bump(session, changes.TAXONOMY)
-    return ReembedSummary(embedding.model_key(encoder), len(phrases), embedded, time.perf_counter() - began)
+    return ReembedSummary(
+        phrase_cache.model_key(encoder), len(phrases), embedded, time.perf_counter() - began
+    )

@@ -9,7 +9,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from service.matching.encoder import Encoder, load_encoder
+from service.embeddings.encoder import Encoder
+from service.embeddings.loader import load_encoder
 
 
 @lru_cache(maxsize=1)

@@ -14,14 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from service.matching import encoder as encoder_module
-from service.matching.bert_numpy import NumpyBertEncoder, UnsupportedModel
-from service.matching.encoder import (
-    EncoderUnavailable,
-    SentenceTransformerEncoder,
-    default_model_path,
-    load_encoder,
-)
+from service.embeddings import loader as encoder_module
+from service.embeddings.bert_numpy import NumpyBertEncoder, UnsupportedModel
+from service.embeddings.encoder import EncoderUnavailable, SentenceTransformerEncoder, default_model_path
+from service.embeddings.loader import load_encoder
 
 pytestmark = pytest.mark.real_encoder
 REPO = Path(__file__).resolve().parents[2]
@@ -135,7 +131,7 @@ def test_concurrent_encodes_give_the_serial_vectors() -> None:
 RSS_PROBE = """
 import sys
 import service.app
-from service.matching.encoder import load_encoder
+from service.embeddings.loader import load_encoder
 enc = load_encoder("real", runtime=sys.argv[1])
 enc.encode(["CNC machining", "PLC S7-1200", "数控机床加工", "Python 编程", "welding"] * 13)
 rss = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmRSS:"))
@@ -317,7 +313,7 @@ def test_other_bert_variants_match_sentence_transformers(
 def test_fast_erf_is_within_5e_7_of_the_exact_one() -> None:
     from scipy.special import erf as exact
 
-    from service.matching.bert_numpy import erf
+    from service.embeddings.bert_numpy import erf
 
     x = np.concatenate(
         [np.linspace(-12, 12, 200_001), np.random.default_rng(3).normal(0, 2, 100_000)]

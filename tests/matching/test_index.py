@@ -7,9 +7,9 @@ import random
 import numpy as np
 import pytest
 
+from service.embeddings.fake import FakeEncoder
 from service.matching import scoring
 from service.matching.calibration import load_calibration
-from service.matching.encoder import FakeEncoder
 from service.matching.index import GraduateIndex, PhraseStore
 from service.matching.lexical import default_model
 

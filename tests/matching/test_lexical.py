@@ -61,7 +61,7 @@ def _assert_same(got: sp.csr_matrix, want: sp.csr_matrix) -> None:
 
 
 def _onet_phrases() -> list[str]:
-    from bench._onet import load_onet
+    from training.onet import load_onet
 
     try:
         return sorted(load_onet().all_phrases())
@@ -135,13 +135,13 @@ def test_hashing_equals_scikit_learn_on_a_large_varied_corpus() -> None:
 def test_hashing_equals_scikit_learn_on_the_onet_corpus() -> None:
     texts = _onet_phrases() + MIXED
     _assert_same(lexical._counts(texts), _reference(lexical.analyze).transform(texts))
-    zh = lexical._read_word_list(lexical.ZH_COMMON_PATH)
+    zh = lexical.read_word_list(lexical.ZH_COMMON_PATH)
     _assert_same(lexical._hash_rows(zh, lexical._cjk_bigrams), _reference(lexical._cjk_bigrams).transform(zh))
 
 
 def test_refitting_reproduces_the_shipped_idf_table(tmp_path: Path) -> None:
     corpus = _onet_phrases()
-    zh = lexical._read_word_list(lexical.ZH_COMMON_PATH)
+    zh = lexical.read_word_list(lexical.ZH_COMMON_PATH)
     out = tmp_path / "idf.npz"
     lexical.LexicalModel.fit(corpus, low_weight=zh).save(out)
     with np.load(out) as got, np.load(lexical.IDF_PATH) as shipped:

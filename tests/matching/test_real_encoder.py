@@ -7,9 +7,10 @@ from functools import lru_cache
 import numpy as np
 import pytest
 
+from service.embeddings.encoder import Encoder
+from service.embeddings.loader import load_encoder
 from service.matching import scoring
 from service.matching.calibration import load_calibration
-from service.matching.encoder import Encoder, load_encoder
 from service.matching.lexical import default_model
 
 pytestmark = pytest.mark.real_encoder

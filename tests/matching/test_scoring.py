@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from service.embeddings.fake import FakeEncoder
 from service.matching import scoring
 from service.matching.calibration import Calibration, load_calibration
-from service.matching.encoder import FakeEncoder, normalize_phrase
 from service.matching.lexical import default_model, latin_share, similarity
+from service.text import normalize_phrase
 
 ENC = FakeEncoder()
 LEX = default_model()

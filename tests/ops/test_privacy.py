@@ -13,11 +13,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from service.app import create_app
-from service.matching.encoder import normalize_phrase
+from service.embeddings.cache import ensure_cached, phrase_hash
 from service.ops import retention
 from service.orm import Graduate, PhraseEmbedding, utcnow
 from service.settings import Settings
-from service.taxonomy.embedding import ensure_cached, phrase_hash
+from service.text import normalize_phrase
 from tests.builders import Org, graduate_body, make_demand, make_graduate, make_org
 from tests.ops.support import dump_database, seed_match, tables_mentioning
 

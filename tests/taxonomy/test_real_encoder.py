@@ -11,7 +11,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from service.matching.encoder import Encoder, load_encoder
+from service.embeddings.encoder import Encoder
+from service.embeddings.loader import load_encoder
 from tests.builders import make_org
 from tests.taxonomy.conftest import import_esco
 

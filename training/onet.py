@@ -128,7 +128,7 @@ def load_onet(directory: Path | None = None) -> Onet:
 
 _PARTICLE = r"(?: up| out| down| off| in| on| over| back)?"
 _VERB = rf"(?!or |and )[A-Za-z]+{_PARTICLE}"
-_VERB_LIST = re.compile(rf"^(?:(?:{_VERB}, )*{_VERB},? (?:or|and|and/or) )?(?P<verb>{_VERB}) (?P<rest>.+)$")
+VERB_LIST = re.compile(rf"^(?:(?:{_VERB}, )*{_VERB},? (?:or|and|and/or) )?(?P<verb>{_VERB}) (?P<rest>.+)$")
 _CLAUSE_BREAK = re.compile(
     r",|;|\(| to (?=[a-z])| in order | so that | such as | including | using | according to | for (?=[a-z])"
     r"| with (?=[a-z])| by (?=[a-z])| on (?=[a-z])| in (?=[a-z])| from (?=[a-z])| that | which "
@@ -209,7 +209,7 @@ def task_fragment(task: str, variant: int) -> str:
     alone ("machine tools").
     """
     text = task.strip().rstrip(".")
-    match = _VERB_LIST.match(text)
+    match = VERB_LIST.match(text)
     if match is None:
         return " ".join(text.split()[:8])
     verb, rest = match.group("verb"), match.group("rest")
@@ -234,11 +234,11 @@ class EmbeddingCache:
     """Phrase vectors of one encoder, kept in memory and in ``bench/out/emb-<name>-<version>.npz``.
 
     Benchmarks embed the same O*NET phrases on every run; the file makes a second run start at once.
-    Keys are :func:`service.matching.encoder.normalize_phrase` of the text.
+    Keys are :func:`service.embeddings.encoder.normalize_phrase` of the text.
     """
 
     def __init__(self, encoder: Any, persist: bool = True) -> None:
-        from service.matching.encoder import normalize_phrase
+        from service.text import normalize_phrase
 
         self._norm = normalize_phrase
         self.encoder = encoder

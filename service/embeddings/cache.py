@@ -1,4 +1,4 @@
-"""Phrase embeddings through the database cache (table ``phrase_embedding``).
+"""The phrase cache: phrase embeddings through the database (table ``phrase_embedding``).
 
 Each distinct normalised phrase is embedded once per encoder: the cache key is the encoder's
 ``name@version`` and the SHA-256 of :func:`normalize_phrase` of the text. Vectors are stored as
@@ -9,19 +9,28 @@ float32 bytes.
   ``ENCODE_BATCH`` written and committed in its own short transaction, so an interrupted import
   resumes where it stopped and a re-import embeds nothing.
 - :func:`vectors_for` reads vectors (and, inside a write transaction, embeds and stores the missing).
+- :func:`embed_texts` is a request's way in: cached vectors, the rest encoded in one batch and stored
+  (in the request's transaction when it writes, else in a short one of its own), counted in the metrics.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.matching.encoder import Encoder, normalize_phrase
-from service.taxonomy import repository as repo
+from service.db import is_writer
+from service.embeddings import repository as repo
+from service.embeddings.encoder import Encoder, EncoderUnavailable
+from service.errors import ServiceUnavailable
+from service.ops import metrics
+from service.text import normalize_phrase
+
+log = logging.getLogger(__name__)
 
 ENCODE_BATCH = 4096
 # Short phrases encode much faster in large batches on a CPU (measured on all-MiniLM-L6-v2, 2 cores:
@@ -132,3 +141,57 @@ def vectors_for(session: Session, encoder: Encoder, norms: list[str], *, store: 
     if not norms:
         return np.zeros((0, encoder.dim), dtype=np.float32)
     return np.stack([found[n] for n in norms]).astype(np.float32, copy=False)
+
+
+def _count(counter: Any, amount: int) -> None:
+    if amount > 0:
+        counter.inc(amount)
+
+
+def _encode(encoder: Encoder, texts: list[str]) -> np.ndarray:
+    try:
+        return np.asarray(encoder.encode(texts), dtype=np.float32)
+    except ServiceUnavailable:
+        raise
+    except Exception as exc:
+        log.exception("encoder failed")
+        raise EncoderUnavailable("The encoder failed while embedding phrases; nothing was stored.") from exc
+
+
+def embed_texts(session: Session, encoder: Encoder, texts: list[str], *, store: bool = True) -> np.ndarray:
+    """(len(texts), dim) unit vectors, each distinct normalised phrase embedded once per encoder.
+
+    Cached phrases are read from the database; the others are encoded in one batch and stored: in the
+    request's own transaction when it writes, else in a short transaction of their own (the cache holds
+    no tenant data, and a reader must not take SQLite's write lock for the length of its request).
+    ``store=False`` embeds without storing (stateless calls keep nothing about their candidates).
+    """
+    norms = [normalize_phrase(t) for t in texts]
+    if not norms:
+        return np.zeros((0, encoder.dim), dtype=np.float32)
+    distinct = list(dict.fromkeys(norms))
+    found = load_cached(session, encoder, distinct)
+    todo = [n for n in distinct if n not in found]
+    _count(metrics.phrase_cache_hits, len(distinct) - len(todo))
+    _count(metrics.phrase_cache_misses, len(todo))
+    if todo:
+        vectors = _encode(encoder, todo)
+        found.update(zip(todo, vectors, strict=True))
+        if not store:
+            pass
+        elif is_writer(session):
+            store_vectors(session, encoder, todo, vectors)
+        else:
+            _store_apart(session, encoder, todo, vectors)
+    return np.stack([found[n] for n in norms]).astype(np.float32, copy=False)
+
+
+def _store_apart(session: Session, encoder: Encoder, norms: list[str], vectors: np.ndarray) -> None:
+    engine = session.get_bind()
+    if engine.dialect.name == "sqlite":
+        engine = engine.execution_options(sqlite_begin="IMMEDIATE")
+    try:
+        with Session(bind=engine) as writer, writer.begin():
+            store_vectors(writer, encoder, norms, vectors)
+    except Exception:  # the cache is an optimisation: a failed store only costs a later re-embedding
+        log.warning("could not store %d phrase embeddings in the cache", len(norms), exc_info=True)

@@ -1,7 +1,7 @@
 """A torch-free runtime for BERT sentence-transformers models: the forward pass in numpy.
 
 :class:`NumpyBertEncoder` reads the same local folder as
-:class:`~service.matching.encoder.SentenceTransformerEncoder` (``modules.json``, ``config.json``,
+:class:`~service.embeddings.encoder.SentenceTransformerEncoder` (``modules.json``, ``config.json``,
 ``sentence_bert_config.json``, ``1_Pooling/config.json``, ``model.safetensors``, ``tokenizer.json``) and
 gives the same vectors (within float32 rounding), under the same name and version, so both runtimes
 share the phrase cache. It needs numpy, ``tokenizers`` and
@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from service.matching.encoder import EncoderUnavailable, LocalModelEncoder, _help, model_folder
+from service.embeddings.encoder import EncoderUnavailable, LocalModelEncoder, model_folder, unavailable_help
 
 _MODEL_TYPES = ("bert", "roberta", "xlm-roberta")
 # The largest attention score tensor one batch may build (batch x heads x length x length floats).
@@ -42,7 +42,9 @@ def _read_json(path: Path) -> Any:
     except FileNotFoundError:
         raise
     except (OSError, ValueError) as exc:
-        raise EncoderUnavailable(_help(f"{path} cannot be read ({exc.__class__.__name__}: {exc})")) from exc
+        raise EncoderUnavailable(
+            unavailable_help(f"{path} cannot be read ({exc.__class__.__name__}: {exc})")
+        ) from exc
 
 
 def _module_type(entry: dict[str, Any]) -> str:
@@ -55,7 +57,7 @@ def _check_modules(folder: Path) -> str:
     """The pooling module's folder, once the pipeline is Transformer -> Pooling [-> Normalize]."""
     modules = _read_json(folder / "modules.json")
     if not isinstance(modules, list) or not all(isinstance(m, dict) for m in modules):
-        raise EncoderUnavailable(_help(f"{folder / 'modules.json'} is not a list of modules"))
+        raise EncoderUnavailable(unavailable_help(f"{folder / 'modules.json'} is not a list of modules"))
     modules = sorted(modules, key=lambda m: int(m.get("idx", 0)))
     kinds = [_module_type(m) for m in modules]
     if kinds not in (["Transformer", "Pooling"], ["Transformer", "Pooling", "Normalize"]):
@@ -100,7 +102,7 @@ def _read_config(folder: Path) -> _Config:
     try:
         cfg = _read_json(folder / "config.json")
     except FileNotFoundError as exc:
-        raise EncoderUnavailable(_help(f"{folder / 'config.json'} is missing")) from exc
+        raise EncoderUnavailable(unavailable_help(f"{folder / 'config.json'} is missing")) from exc
     model_type = str(cfg.get("model_type", ""))
     if model_type not in _MODEL_TYPES:
         raise UnsupportedModel(f"model_type {model_type!r}")
@@ -118,7 +120,9 @@ def _read_config(folder: Path) -> _Config:
     try:
         pool = _read_json(folder / pooling_dir / "config.json")
     except FileNotFoundError as exc:
-        raise EncoderUnavailable(_help(f"{folder / pooling_dir / 'config.json'} is missing")) from exc
+        raise EncoderUnavailable(
+            unavailable_help(f"{folder / pooling_dir / 'config.json'} is missing")
+        ) from exc
     pooling = _pooling_mode(pool)
     try:
         st_config = _read_json(folder / "config_sentence_transformers.json")
@@ -325,7 +329,7 @@ class NumpyBertEncoder(LocalModelEncoder):
             raise
         except (KeyError, TypeError, ValueError) as exc:
             problem = f"the configuration in {folder} is broken ({exc.__class__.__name__}: {exc})"
-            raise EncoderUnavailable(_help(problem)) from exc
+            raise EncoderUnavailable(unavailable_help(problem)) from exc
         weights_path = folder / "model.safetensors"
         if not weights_path.is_file():
             raise UnsupportedModel(f"no model.safetensors in {folder} (only {model.weights.name})")
@@ -339,7 +343,7 @@ class NumpyBertEncoder(LocalModelEncoder):
             tensors = load_file(str(weights_path))
         except Exception as exc:
             problem = f"loading {folder} failed ({exc.__class__.__name__}: {exc})"
-            raise EncoderUnavailable(_help(problem)) from exc
+            raise EncoderUnavailable(unavailable_help(problem)) from exc
         weights = _Weights(tensors, config)
         del tensors
         tokenizer.no_padding()

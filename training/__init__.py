@@ -1,0 +1,1 @@
+"""Fitting the artefacts in ``models/`` that the service loads; O*NET readers for it and the benchmarks."""
