@@ -6,11 +6,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from fastapi import FastAPI
 from sqlalchemy import text
+from sqlalchemy.pool import NullPool
 
 from service import __version__
-from service.db import make_engine, make_sessionmakers
+from service.db import make_engine, make_sessionmakers, pool_options
 from service.errors import install_error_handlers, problem_response
 from service.limits import BodySizeLimit
 from service.ops import install as install_ops
@@ -26,14 +29,45 @@ def _load_encoder(app: FastAPI, settings: Settings) -> None:
     )
 
 
+READY_DB_TIMEOUT_SECONDS = 2.0
+
+
+def _ping(engine: Any) -> None:
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+
+
+async def _database_check(app: FastAPI) -> str:
+    """``SELECT 1`` on a fresh connection, in threads of its own, within a short timeout."""
+    try:
+        with anyio.fail_after(READY_DB_TIMEOUT_SECONDS):
+            await anyio.to_thread.run_sync(
+                _ping, app.state.health_engine, abandon_on_cancel=True, limiter=app.state.health_threads
+            )
+    except TimeoutError:
+        return "timeout"
+    except Exception:
+        return "unreachable"
+    return "ok"
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # hide_parameters: SQL errors and logs never carry the values (personal data) bound to them.
-        engine = make_engine(settings.database_url, hide_parameters=True)
+        pool = pool_options(
+            settings.database_url,
+            settings.db_pool_size,
+            settings.db_max_overflow,
+            settings.db_pool_timeout_seconds,
+        )
+        engine = make_engine(settings.database_url, hide_parameters=True, **pool)
         app.state.engine = engine
+        # Readiness checks connect outside the request pool, so an exhausted pool cannot hold them up.
+        app.state.health_engine = make_engine(settings.database_url, hide_parameters=True, poolclass=NullPool)
+        app.state.health_threads = anyio.CapacityLimiter(2)
         app.state.read_sessions, app.state.write_sessions = make_sessionmakers(engine)
         _load_encoder(app, settings)
         if settings.warm_index and app.state.encoder is not None:
@@ -50,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             for hook in app.state.shutdown_hooks:
                 hook(app)
             engine.dispose()
+            app.state.health_engine.dispose()
 
     app = FastAPI(
         title="Talent supply-demand matching service",
@@ -72,8 +107,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_ops(app, settings)  # request id, logs, metrics, rate limit, /metrics, problem responses
 
+    # Both are async and never touch the request pool or thread pool: they answer even when every
+    # worker thread and pooled connection is busy with request work.
     @app.get("/healthz", tags=["operations"], summary="Liveness")
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     @app.get(
@@ -82,14 +119,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Readiness: database reachable, encoder loaded, graduate index loaded",
         responses={503: {"description": "Not ready"}},
     )
-    def readyz() -> Any:
+    async def readyz() -> Any:
         checks: dict[str, str] = {}
-        try:
-            with app.state.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-            checks["database"] = "ok"
-        except Exception:
-            checks["database"] = "unreachable"
+        checks["database"] = await _database_check(app)
         checks["encoder"] = "ok" if app.state.encoder is not None else "not loaded"
         if app.state.warm_up is not None:
             checks["graduate_index"] = app.state.warm_up.status

@@ -43,10 +43,24 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
+    if "poolclass" not in kwargs:
+        kwargs.setdefault("pool_pre_ping", True)
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 20)
     return create_engine(url, **kwargs)
+
+
+def pool_options(url: str, size: int | None, overflow: int | None, timeout: float) -> dict[str, Any]:
+    """Engine keyword arguments for the request pool (none for an in-memory SQLite database)."""
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
+        return {}
+    options: dict[str, Any] = {"pool_timeout": timeout}
+    if size is not None:
+        options["pool_size"] = size
+    if overflow is not None:
+        options["max_overflow"] = overflow
+    return options
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -35,6 +35,14 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = 600
     redis_url: str | None = None
     match_timeout_seconds: float = 30.0
+    # Expensive requests (matching, gap reports, imports) in progress per process; past it, 503 at
+    # once. None: the smaller of 2 x cores and half the database pool (service/ops/admission.py).
+    max_expensive_requests: int | None = Field(default=None, ge=1)
+    # Database pool (None: the driver's default; PostgreSQL 10 + 20 overflow). A request that gets no
+    # connection within the timeout is answered 503 overloaded.
+    db_pool_size: int | None = Field(default=None, ge=1)
+    db_max_overflow: int | None = Field(default=None, ge=0)
+    db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
 
     # Training orders.
     max_order_headcount: int = 10_000

@@ -2,7 +2,8 @@
 documented error responses.
 
 ``install(app, settings)`` wires them into an app built by ``create_app``; middleware order, outermost
-first: request context (request id, access log, metrics, last-resort 500) -> rate limit -> body cap.
+first: request context (request id, access log, metrics, last-resort 500) -> rate limit -> admission
+(503 over the expensive-work limit) -> body cap.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import PlainTextResponse
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 
 from service.ops import metrics
+from service.ops.admission import Admission, overloaded_response
 from service.ops.logs import configure_logging
 from service.ops.middleware import RequestContext
 from service.ops.openapi import install_problem_responses
@@ -77,8 +80,15 @@ def _stop(app: FastAPI) -> None:
     close_store(app)
 
 
+async def _pool_timeout(request: Request, exc: Exception) -> Response:
+    """No database connection within the pool timeout: the service is overloaded, not broken."""
+    metrics.requests_shed.labels(reason="pool_timeout").inc()
+    return overloaded_response("No database connection became free in time; retry shortly.")
+
+
 def install(app: FastAPI, settings: Settings) -> None:
     """Add the operations middleware, ``/metrics``, start-up/shutdown hooks and problem responses."""
+    app.add_middleware(Admission, fastapi_app=app)
     app.add_middleware(RateLimit, fastapi_app=app, limit_per_minute=settings.rate_limit_per_minute)
     app.add_middleware(RequestContext, fastapi_app=app)
     # Before any router is included: included routes copy the app's dependencies when included.
@@ -87,4 +97,5 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.state.startup_hooks.insert(0, _start)
     app.state.shutdown_hooks.append(_stop)
     install_problem_responses(app)
+    app.add_exception_handler(SQLAlchemyTimeout, _pool_timeout)
     configure_logging(settings)  # now, so that start-up (encoder loading) is logged the same way

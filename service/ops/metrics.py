@@ -95,6 +95,12 @@ rate_limit_errors = Counter(
 match_timeouts = Counter(
     "talentmatch_match_timeouts", "Matching calls stopped by the deadline (503).", registry=REGISTRY
 )
+requests_shed = Counter(
+    "talentmatch_requests_shed",
+    "Requests answered 503 overloaded: over the expensive-work limit, or no database connection in time.",
+    ["reason"],
+    registry=REGISTRY,
+)
 retention_erased = Counter(
     "talentmatch_retention_erased", "Graduate profiles erased by the retention job.", registry=REGISTRY
 )

@@ -47,9 +47,10 @@ def test_readyz_503_when_encoder_not_loaded(client: TestClient, app: FastAPI) ->
 
 
 def test_readyz_503_when_database_unreachable(client: TestClient, app: FastAPI) -> None:
-    healthy = app.state.engine
+    healthy, healthy_check = app.state.engine, app.state.health_engine
     unreachable = "postgresql://nobody@127.0.0.1:1/none"
     app.state.engine = make_engine(unreachable, connect_args={"connect_timeout": 2})
+    app.state.health_engine = make_engine(unreachable, connect_args={"connect_timeout": 2})
     try:
         r = client.get("/readyz")
         assert r.status_code == 503
@@ -60,7 +61,8 @@ def test_readyz_503_when_database_unreachable(client: TestClient, app: FastAPI) 
         assert scrape[("talentmatch_database_up", ())] == 0
     finally:
         app.state.engine.dispose()
-        app.state.engine = healthy
+        app.state.health_engine.dispose()
+        app.state.engine, app.state.health_engine = healthy, healthy_check
     assert client.get("/readyz").status_code == 200
 
 
