@@ -28,7 +28,7 @@ router = APIRouter(prefix="/v1", tags=["gaps"])
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     403: {"description": "The caller's kind may not read stored programmes (government)"},
     404: {"description": "No such programme or demand, or the caller may not read it"},
-    422: {"description": "Both or neither of demand_id and a region/industry scope; invalid body"},
+    422: {"description": "Both demand_id and a region/industry scope; invalid body"},
     503: {"description": "The encoder is not loaded"},
 }
 
@@ -62,7 +62,8 @@ FilterText = Annotated[str | None, AfterValidator(_no_nul)]
     "/programs/{program_id}/gaps",
     response_model=GapReport,
     responses=PROBLEMS,
-    summary="Gap report of a programme against one demand or the open demands of a region/industry",
+    summary="Gap report of a programme against one demand or the open demands of a region/industry "
+    "(default: the school's own region)",
 )
 def program_gaps(
     program: ReadableProgram,
@@ -77,8 +78,9 @@ def program_gaps(
 ) -> dict[str, Any]:
     """For every demanded skill: weight (headcount x importance summed over the demands in scope),
     coverage by the curriculum's course titles, learning outcomes and tagged skills, status and
-    evidence; for a gap, the nearest course. Worst weighted gaps first. Give exactly one scope:
-    ``demand_id``, or ``region`` and/or ``industry`` (paraphrased skills are then grouped)."""
+    evidence; for a gap, the nearest course. Worst weighted gaps first. Scope: ``demand_id``, or
+    ``region`` and/or ``industry`` (paraphrased skills are then grouped), not both; with neither, the
+    open demands of the school's own region (and its industry when set), stated in ``scope``."""
     with timed(observe_gap):
         return service.stored_report(
             session,

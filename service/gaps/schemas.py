@@ -19,6 +19,7 @@ class GapStatus(StrEnum):
 class ScopeKind(StrEnum):
     demand = "demand"
     filter = "filter"
+    school = "school"  # no filter given: the open demands of the school's own region (and industry)
     request = "request"
 
 
@@ -58,10 +59,18 @@ class GapSkill(BaseModel):
 
 
 class GapScope(BaseModel):
-    kind: ScopeKind
+    kind: ScopeKind = Field(
+        description='"demand": one demand; "filter": the open demands passing the region/industry given; '
+        '"school": no filter was given, so the open demands of the school\'s own region (and its industry '
+        'when the school has one; every region when the school has none); "request": the stateless call.'
+    )
     demand_id: str | None = None
-    region: str | None = None
-    industry: str | None = None
+    region: str | None = Field(
+        default=None, description="The region the demands in scope are in (null: any)."
+    )
+    industry: str | None = Field(
+        default=None, description="The industry of the demands in scope (null: any)."
+    )
     demands: int = Field(description="Demands in scope.")
     headcount: int = Field(description="Headcount summed over the demands in scope.")
 

@@ -235,6 +235,18 @@ def program_gaps(
     )
 
 
+def school_scope(session: Session, program: Program) -> tuple[str | None, str | None]:
+    """(region, industry) of the school that owns ``program``: the default scope of its gap report.
+
+    A school trains for its own labour market, so a report without filters weighs the open demands
+    of the school's region (and of its industry when it has one), not every demand of every region.
+    A school with neither gets every open demand."""
+    school = session.get(Organization, program.organization_id)
+    if school is None:
+        return None, None
+    return (school.region or None), (school.industry or None)
+
+
 def stored_report(
     session: Session,
     encoder: Encoder,
@@ -246,21 +258,22 @@ def stored_report(
     industry: str | None,
 ) -> dict[str, Any]:
     """The report for ``GET /v1/programs/{id}/gaps``: one demand the caller may read, or every open
-    demand passing the region / industry filters (exactly one of the two must be given)."""
+    demand passing the region / industry filters (not both); with neither, the open demands of the
+    school's own region and industry (:func:`school_scope`). The answer's ``scope`` says which."""
     if demand_id and (region or industry):
         raise Unprocessable("Give either demand_id or region/industry filters, not both.")
-    if not demand_id and not (region or industry):
-        raise Unprocessable(
-            "Give a scope: demand_id=<one demand>, or region= and/or industry= for the open demands there."
-        )
     if demand_id:
         demand = demands_repo.get_visible(session, demand_id, org.id)
         if demand is None:
             raise NotFound(f"No demand {demand_id}.")
         scope = {"kind": ScopeKind.demand.value, "demand_id": demand.id, "region": None, "industry": None}
         return program_gaps(session, encoder, program, [demand], scope=scope, group=False)
+    kind = ScopeKind.filter
+    if not (region or industry):
+        kind = ScopeKind.school
+        region, industry = school_scope(session, program)
     demands = demands_repo.open_demands(session, region=region, industry=industry)
-    scope = {"kind": ScopeKind.filter.value, "demand_id": None, "region": region, "industry": industry}
+    scope = {"kind": kind.value, "demand_id": None, "region": region, "industry": industry}
     return program_gaps(session, encoder, program, demands, scope=scope, group=True)
 
 

@@ -103,7 +103,7 @@ def gap_page(
     t: Any,
 ) -> GapPage:
     """The gap report of one of the school's own programmes, scoped to one demand or to the open
-    demands of a region and industry (no filter: all open demands)."""
+    demands of a region and industry (no filter: those of the school's own region and industry)."""
     from service.gaps import service as gaps_service
 
     if org.kind != OrgKind.school:
@@ -126,16 +126,12 @@ def gap_page(
             session, encoder, org, program, demand_id=None, region=region, industry=industry
         )
     else:
-        # No filter: every open demand, the same computation the filtered scope runs.
+        # No filter: the open demands of the school's own region (and industry), as the API does.
         scope = "region"
-        report = gaps_service.program_gaps(
-            session,
-            encoder,
-            program,
-            open_demands,
-            scope={"kind": "filter", "demand_id": None, "region": None, "industry": None},
-            group=True,
+        report = gaps_service.stored_report(
+            session, encoder, org, program, demand_id=None, region=None, industry=None
         )
+        region, industry = report["scope"]["region"], report["scope"]["industry"]
     query = (
         f"scope=demand&demand_id={_q(demand.id)}"
         if demand is not None

@@ -126,14 +126,40 @@ def test_weights_add_up_across_the_demands_of_a_region(client: TestClient) -> No
     assert line(narrowed, "CNC machining")["weight"] == 25
 
 
-def test_scope_needs_exactly_one_of_demand_and_filters(client: TestClient) -> None:
+def test_without_filters_the_report_covers_the_schools_own_region_and_says_so(client: TestClient) -> None:
+    hefei = make_org(client, "school", "Hefei school", region="Hefei")
+    anywhere = make_org(client, "school", "school without a region")
+    ent = make_org(client, "enterprise")
+    make_demand(client, ent, headcount=5, skills=[skill("CNC machining", 5)])
+    make_demand(
+        client, ent, headcount=9, region="Wuhu", skills=[skill("CNC machining", 5), skill("welding", 4)]
+    )
+
+    report = gaps(client, hefei, make_program(client, hefei)["id"]).json()
+    assert report["scope"]["kind"] == "school"
+    assert (report["scope"]["region"], report["scope"]["industry"]) == ("Hefei", None)
+    assert report["scope"]["demands"] == 1
+    assert [s["skill"] for s in report["skills"]] == ["CNC machining"]
+    assert line(report, "CNC machining")["weight"] == 25
+    # An empty filter is no filter.
+    assert (
+        gaps(client, hefei, make_program(client, hefei)["id"], region="").json()["scope"]["kind"] == "school"
+    )
+
+    # A school without a region is shown every open demand, and the scope says "any region".
+    report = gaps(client, anywhere, make_program(client, anywhere)["id"]).json()
+    assert report["scope"]["kind"] == "school"
+    assert report["scope"]["region"] is None
+    assert report["scope"]["demands"] == 2
+    assert line(report, "CNC machining")["weight"] == 25 + 45
+
+
+def test_scope_is_one_demand_or_filters_not_both(client: TestClient) -> None:
     school = make_org(client, "school")
     ent = make_org(client, "enterprise")
     program = make_program(client, school)
     demand = make_demand(client, ent)
     for params in (
-        {},
-        {"region": ""},
         {"demand_id": demand["id"], "region": "Hefei"},
         {"region": "He\x00fei"},
         {"region": "x" * 201},

@@ -347,10 +347,10 @@ def test_gap_report_for_one_demand_and_for_every_open_demand(client: TestClient)
     assert sorted(_bar_keys(html, "gap-chart")) == sorted(s["name"] for s in c.demand["skills"])
     assert f"Scope: demand “{c.demand['title']}”" in html
 
-    # No scope chosen: all open demands (of every region), the wider report.
+    # No scope chosen: the open demands of the school's own region (Hefei), not of every region.
     html = _is_html(client.get(f"/ui/programs/{pid}/gaps"), 200)
-    assert "Scope: open demands (region: (any); industry: (any))" in html
-    assert "3 demands in scope, headcount 15" in html
+    assert "Scope: open demands (region: Hefei; industry: (any))" in html
+    assert "2 demands in scope, headcount 10" in html
     assert _bar_keys(html, "gap-chart")
     html = _is_html(
         client.get(f"/ui/programs/{pid}/gaps", params={"scope": "region", "region": "Hefei"}), 200
