@@ -17,6 +17,7 @@ from service.db import make_engine, make_sessionmakers, pool_options
 from service.errors import install_error_handlers, problem_response
 from service.limits import BodySizeLimit
 from service.ops import install as install_ops
+from service.pagination import set_cursor_secret
 from service.settings import Settings, get_settings
 
 
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    set_cursor_secret(settings.session_secret or settings.admin_key or settings.database_url)
     app.state.encoder = None
     app.state.warm_up = None
     app.state.startup_hooks = []

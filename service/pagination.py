@@ -1,11 +1,15 @@
-"""Opaque keyset cursors: newest first, ordered by (created_at, id)."""
+"""Opaque keyset cursors: newest first, ordered by (created_at, id); signed (HMAC), so a cursor the
+service did not issue is 422 rather than a query with whatever it holds."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
@@ -20,23 +24,55 @@ LimitQuery = Annotated[int, Query(ge=1, le=100, description="Page size (1-100)."
 CursorQuery = Annotated[str | None, Query(max_length=500, description="Opaque cursor from `next_cursor`.")]
 
 
+_ID = re.compile(r"[0-9a-f-]{1,36}")
+
+
 class Page(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None
 
 
-def encode_cursor(created_at: datetime, id_: str) -> str:
-    raw = json.dumps([created_at.isoformat(), id_]).encode()
+_KEY = hashlib.sha256(b"talentmatch cursor: no secret configured").digest()
+
+
+def set_cursor_secret(secret: str) -> None:
+    """Sign cursors with a key derived from ``secret`` (the app sets it from its settings at start)."""
+    global _KEY
+    _KEY = hmac.new(secret.encode(), b"talentmatch cursor v1", hashlib.sha256).digest()
+
+
+def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode((text + "=" * (-len(text) % 4)).encode("ascii"))
+
+
+def _sign(payload: str) -> str:
+    return _b64(hmac.new(_KEY, payload.encode("ascii"), hashlib.sha256).digest()[:16])
+
+
+def encode_cursor(created_at: datetime, id_: str) -> str:
+    """``<payload>.<signature>``: base64url JSON ``[created_at, id]`` and a truncated HMAC-SHA256."""
+    payload = _b64(json.dumps([created_at.astimezone(UTC).isoformat(), id_]).encode())
+    return f"{payload}.{_sign(payload)}"
+
+
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The position a cursor names; 422 for anything this service did not issue (or cannot use)."""
+    invalid = Unprocessable("The cursor is not valid; use the next_cursor of a previous page.")
+    payload, _, signature = cursor.partition(".")
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        created, id_ = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return datetime.fromisoformat(created), str(id_)
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise Unprocessable("The cursor is not valid.") from exc
+        if not hmac.compare_digest(_sign(payload), signature):
+            raise invalid
+        created, id_ = json.loads(_unb64(payload))
+        when = datetime.fromisoformat(created)
+        if when.tzinfo is None or not isinstance(id_, str) or not _ID.fullmatch(id_):
+            raise invalid
+        return when.astimezone(UTC), id_
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeError) as exc:
+        raise invalid from exc
 
 
 def paginate(stmt: Select[Any], entity: Any, limit: int, cursor: str | None) -> Select[Any]:
