@@ -117,6 +117,32 @@ def is_writer(session: Session) -> bool:
     return bool(session.info.get("writer"))
 
 
+def mark_erasure(session: Session) -> None:
+    """Note that this transaction erases personal data: once committed, the WAL is truncated."""
+    session.info["erasure"] = True
+
+
+def truncate_wal(engine: Engine) -> None:
+    """SQLite: copy the WAL into the database and truncate it to zero bytes, so erased rows do not
+    survive in it (secure_delete overwrites them in the database file). No-op elsewhere; PostgreSQL's
+    WAL and dead tuples are covered in docs/operations.md."""
+    if not is_sqlite(engine):
+        return
+    raw = engine.raw_connection()  # outside any transaction: a checkpoint cannot run inside one
+    try:
+        cursor = raw.cursor()
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        cursor.close()
+    finally:
+        raw.close()
+
+
+def after_commit(session: Session) -> None:
+    if session.info.pop("erasure", False):
+        bind = session.get_bind()
+        truncate_wal(bind if isinstance(bind, Engine) else bind.engine)
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """The request's session: commits when the route returns, rolls back if it raises.
 
@@ -129,6 +155,7 @@ def get_session(request: Request) -> Iterator[Session]:
     try:
         yield session
         session.commit()
+        after_commit(session)
     except BaseException:
         session.rollback()
         raise

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from service import changes
 from service.curricula import repository as programs_repo
+from service.db import mark_erasure
 from service.errors import NotFound, Unprocessable
 from service.graduates import repository as repo
 from service.graduates.schemas import GraduateCreate, GraduateUpdate
@@ -171,6 +172,7 @@ def delete(session: Session, graduate: Graduate) -> None:
     repo.delete(session, graduate, seq)
     unused = norms - repo.phrases_in_use(session, norms)
     repo.delete_phrase_embeddings(session, {phrase_hash(n) for n in unused})
+    mark_erasure(session)
 
 
 def export(session: Session, graduate: Graduate) -> dict[str, Any]:

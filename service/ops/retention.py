@@ -22,7 +22,7 @@ from datetime import datetime
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from service.db import make_engine, make_sessionmakers
+from service.db import make_engine, make_sessionmakers, truncate_wal
 from service.orm import Graduate, utcnow
 from service.settings import Settings
 
@@ -79,6 +79,8 @@ def erase_expired(engine: Engine, years: int, *, now: datetime | None = None) ->
                 graduate = session.get(Graduate, graduate_id)
                 if graduate is not None:
                     graduates_service.delete(session, graduate)
+        if session.info.pop("erasure", False):
+            truncate_wal(engine)
         erased += len(ids)
         metrics.retention_erased.inc(len(ids))
         if len(ids) < BATCH:
