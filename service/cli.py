@@ -30,7 +30,17 @@ def serve(
     """Run the HTTP service."""
     import uvicorn
 
-    uvicorn.run("service.main:app", host=host, port=port, workers=workers, log_config=None, access_log=False)
+    # proxy_headers=False: forwarded addresses are believed only from TALENTMATCH_TRUSTED_PROXIES
+    # (service/ops/proxies.py), never from whoever connects over loopback.
+    uvicorn.run(
+        "service.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+    )
 
 
 @app.command()

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     max_bulk_body_bytes: int = 10 * 1024 * 1024
     rate_limit_per_minute: int = 600
     redis_url: str | None = None
+    # Proxies whose X-Forwarded-For is believed (comma-separated addresses or networks); none by default.
+    trusted_proxies: str = ""
     match_timeout_seconds: float = 30.0
     # Expensive requests (matching, gap reports, imports) in progress per process; past it, 503 at
     # once. None: the smaller of 2 x cores and half the database pool (service/ops/admission.py).

@@ -2,7 +2,8 @@
 documented error responses.
 
 ``install(app, settings)`` wires them into an app built by ``create_app``; middleware order, outermost
-first: request context (request id, access log, metrics, last-resort 500) -> rate limit -> admission
+first: trusted proxies (client address from X-Forwarded-For) -> request context (request id,
+access log, metrics, last-resort 500) -> rate limit -> admission
 (503 over the expensive-work limit) -> body cap.
 """
 
@@ -20,6 +21,7 @@ from service.ops.admission import Admission, overloaded_response
 from service.ops.logs import configure_logging
 from service.ops.middleware import RequestContext
 from service.ops.openapi import install_problem_responses
+from service.ops.proxies import TrustedProxies, parse_networks
 from service.ops.ratelimit import RateLimit, close_store, open_store
 from service.ops.retention import RetentionJob
 from service.ops.strict_query import reject_unknown_query
@@ -91,6 +93,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(Admission, fastapi_app=app)
     app.add_middleware(RateLimit, fastapi_app=app, limit_per_minute=settings.rate_limit_per_minute)
     app.add_middleware(RequestContext, fastapi_app=app)
+    app.add_middleware(TrustedProxies, networks=parse_networks(settings.trusted_proxies))
     # Before any router is included: included routes copy the app's dependencies when included.
     app.router.dependencies.append(Depends(reject_unknown_query))
     app.include_router(router)
