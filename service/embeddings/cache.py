@@ -11,12 +11,20 @@ float32 bytes.
 - :func:`vectors_for` reads vectors (and, inside a write transaction, embeds and stores the missing).
 - :func:`embed_texts` is a request's way in: cached vectors, the rest encoded in one batch and stored
   (in the request's transaction when it writes, else in a short one of its own), counted in the metrics.
+  In front of the database sits :data:`RECENT`, a bounded in-memory LRU of the vectors this process
+  used last (:class:`RecentVectors`): a stateless call (``store=False``, ``POST /v1/match``) reads it
+  first, so a phrase seen lately costs neither a database read nor an encoder call, and keeps its new
+  vectors only there, in memory, never in the database. Storing calls read and write the database
+  only.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -37,6 +45,67 @@ ENCODE_BATCH = 4096
 # 130 labels/s at 64 per batch, 205 at 512), so bulk runs raise an encoder's ``batch_size`` to this.
 BULK_BATCH_SIZE = 512
 Progress = Callable[[int], None]
+
+
+# Vectors kept in memory per process (about 1.6 KB each at 384 dimensions: 32,768 are about 50 MB);
+# ``TALENTMATCH_RECENT_PHRASES`` overrides it, 0 turns the memory off.
+RECENT_PHRASES = int(os.environ.get("TALENTMATCH_RECENT_PHRASES", "32768"))
+
+
+class RecentVectors:
+    """A bounded LRU of phrase vectors, keyed by (encoder's ``name@version``, normalised text).
+
+    Thread-safe; ``get`` refreshes what it finds, ``put`` evicts the least recently used beyond
+    ``capacity``. It holds only what the process embedded or read lately, and forgets it on restart.
+    """
+
+    def __init__(self, capacity: int = RECENT_PHRASES) -> None:
+        self.capacity = max(0, capacity)
+        self._data: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def get(self, model: str, norms: list[str]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        if not self.capacity:
+            return out
+        with self._lock:
+            for norm in norms:
+                vec = self._data.get((model, norm))
+                if vec is not None:
+                    self._data.move_to_end((model, norm))
+                    out[norm] = vec
+        return out
+
+    def put(self, model: str, vectors: dict[str, np.ndarray]) -> None:
+        if not self.capacity or not vectors:
+            return
+        with self._lock:
+            for norm, vec in vectors.items():
+                key = (model, norm)
+                if key in self._data:
+                    self._data.move_to_end(key)
+                else:
+                    self._data[key] = np.array(vec, dtype=np.float32, copy=True)
+            while len(self._data) > self.capacity:
+                self._data.popitem(last=False)
+
+    def forget(self, norms: set[str]) -> None:
+        """Drop these texts under every encoder (an erased graduate's phrases)."""
+        if not norms:
+            return
+        with self._lock:
+            for key in [k for k in self._data if k[1] in norms]:
+                del self._data[key]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+RECENT = RecentVectors()
 
 
 def model_key(encoder: Encoder) -> str:
@@ -164,25 +233,35 @@ def embed_texts(session: Session, encoder: Encoder, texts: list[str], *, store: 
     Cached phrases are read from the database; the others are encoded in one batch and stored: in the
     request's own transaction when it writes, else in a short transaction of their own (the cache holds
     no tenant data, and a reader must not take SQLite's write lock for the length of its request).
-    ``store=False`` embeds without storing (stateless calls keep nothing about their candidates).
+    ``store=False`` embeds without storing (stateless calls keep nothing about their candidates in the
+    database; their vectors stay only in the process's bounded memory, :data:`RECENT`). Cost for
+    phrases seen lately: dictionary lookups, no database read and no encoder call.
     """
     norms = [normalize_phrase(t) for t in texts]
     if not norms:
         return np.zeros((0, encoder.dim), dtype=np.float32)
     distinct = list(dict.fromkeys(norms))
-    found = load_cached(session, encoder, distinct)
-    todo = [n for n in distinct if n not in found]
+    model = model_key(encoder)
+    # Only stateless calls use the memory: a storing call reads the database, so that what it embeds
+    # ends up there, and keeps nothing in memory.
+    found = {} if store else RECENT.get(model, distinct)
+    rest = [n for n in distinct if n not in found] if found else distinct
+    fresh: dict[str, np.ndarray] = load_cached(session, encoder, rest) if rest else {}
+    todo = [n for n in rest if n not in fresh]
     _count(metrics.phrase_cache_hits, len(distinct) - len(todo))
     _count(metrics.phrase_cache_misses, len(todo))
     if todo:
         vectors = _encode(encoder, todo)
-        found.update(zip(todo, vectors, strict=True))
+        fresh.update(zip(todo, vectors, strict=True))
         if not store:
             pass
         elif is_writer(session):
             store_vectors(session, encoder, todo, vectors)
         else:
             _store_apart(session, encoder, todo, vectors)
+    if not store:
+        RECENT.put(model, fresh)
+    found.update(fresh)
     return np.stack([found[n] for n in norms]).astype(np.float32, copy=False)
 
 

@@ -155,10 +155,11 @@ def delete(session: Session, graduate: Graduate) -> None:
 
     The profile; its match results and deliveries (foreign-key cascade); stored idempotent answers
     that mention it (a retry with such a key then runs afresh); cached embeddings of its skill and
-    certificate phrases that no other stored text uses. A tombstone keeps only the id, so the other
+    certificate phrases that no other stored text uses (also from this process's memory of recent
+    stateless phrases). A tombstone keeps only the id, so the other
     API processes drop the graduate from memory.
     """
-    from service.embeddings.cache import phrase_hash
+    from service.embeddings.cache import RECENT, phrase_hash
     from service.idempotency import forget_resources
     from service.text import normalize_phrase
 
@@ -172,6 +173,7 @@ def delete(session: Session, graduate: Graduate) -> None:
     repo.delete(session, graduate, seq)
     unused = norms - repo.phrases_in_use(session, norms)
     repo.delete_phrase_embeddings(session, {phrase_hash(n) for n in unused})
+    RECENT.forget(unused)
     mark_erasure(session)
 
 

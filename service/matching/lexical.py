@@ -27,6 +27,8 @@ informative), which is what makes Chinese work without a Chinese corpus. The fit
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -189,9 +191,14 @@ class LexicalModel:
     number of features of the texts (about 60 per short phrase), not with ``N_FEATURES``.
     """
 
+    # Rows kept by :meth:`transform_recent` (a few hundred bytes each).
+    RECENT_ROWS = 32768
+
     def __init__(self, idf: np.ndarray, n_docs: int) -> None:
         self.idf = idf.astype(np.float32, copy=False)
         self.n_docs = n_docs
+        self._recent: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._recent_lock = threading.Lock()
 
     @classmethod
     def fit(
@@ -250,6 +257,39 @@ class LexicalModel:
         x = sp.csr_matrix(sp.diags(scale) @ x, dtype=np.float32)
         x.sort_indices()
         return x
+
+    def transform_recent(self, texts: list[str]) -> sp.csr_matrix:
+        """:meth:`transform`, with the rows of recently seen texts (by normalised text) kept in a bounded
+        LRU of ``RECENT_ROWS``: the stateless match analyses only the phrases it has not seen lately."""
+        norms = [normalize_phrase(t) for t in texts]
+        rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        with self._recent_lock:
+            for norm in norms:
+                row = self._recent.get(norm)
+                if row is not None:
+                    self._recent.move_to_end(norm)
+                    rows[norm] = row
+        todo = [n for n in dict.fromkeys(norms) if n not in rows]
+        if todo:
+            fresh = self.transform(todo)
+            new = {
+                n: (
+                    fresh.indices[fresh.indptr[i] : fresh.indptr[i + 1]].copy(),
+                    fresh.data[fresh.indptr[i] : fresh.indptr[i + 1]].copy(),
+                )
+                for i, n in enumerate(todo)
+            }
+            rows.update(new)
+            with self._recent_lock:
+                self._recent.update(new)
+                while len(self._recent) > self.RECENT_ROWS:
+                    self._recent.popitem(last=False)
+        parts = [rows[n] for n in norms]
+        indptr = np.zeros(len(parts) + 1, dtype=np.int32)
+        np.cumsum([len(ix) for ix, _ in parts], out=indptr[1:])
+        indices = np.concatenate([ix for ix, _ in parts]) if parts else np.zeros(0, dtype=np.int32)
+        data = np.concatenate([d for _, d in parts]) if parts else np.zeros(0, dtype=np.float32)
+        return sp.csr_matrix((data, indices, indptr), shape=(len(parts), N_FEATURES), dtype=np.float32)
 
 
 def similarity(a: sp.csr_matrix, b: sp.csr_matrix) -> np.ndarray:

@@ -259,6 +259,9 @@ def _score_set(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(scores per candidate, effective weights (k,), sim (k, P), cov (k, P))."""
     vecs = embed_texts(session, engine.encoder, cands.phrase_texts, store=store)
+    # A stateless list (store=False) is often sent again: its phrases' lexical rows are kept in memory
+    # like their vectors.
+    phrase_lex = None if store else engine.lexical.transform_recent(cands.phrase_texts)
     sim = scoring.combined_similarity(
         demand.names,
         demand.vecs,
@@ -268,6 +271,7 @@ def _score_set(
         lexical=engine.lexical,
         multilingual=engine.multilingual,
         demand_lex=demand.lex,
+        phrase_lex=phrase_lex,
     )
     cov = engine.calibration.coverage(sim)
     best = scoring.best_evidence(

@@ -218,6 +218,60 @@ def test_demand_matches_for_a_graduate(client: TestClient) -> None:
     assert client.get(f"/v1/graduates/{g['id']}/demand-matches", headers=ent.headers).status_code == 403
 
 
+def test_repeated_stateless_match_embeds_only_new_phrases_and_stores_none(
+    client: TestClient, app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.embeddings.cache import RECENT
+
+    RECENT.clear()
+    ent = make_org(client, "enterprise")
+    encoder = app.state.encoder
+    encoded: list[str] = []
+    original = encoder.encode
+
+    def counting(texts: list[str]) -> Any:
+        encoded.extend(texts)
+        return original(texts)
+
+    monkeypatch.setattr(encoder, "encode", counting)
+    candidates = [
+        {"id": f"c{i}", "skills": [{"name": f"lathe work {i}"}, {"name": "welding"}]} for i in range(5)
+    ]
+    body = {"demand": {"skills": CNC_SKILLS}, "candidates": candidates, "top_k": 5}
+    first = client.post("/v1/match", json=body, headers=ent.headers)
+    assert first.status_code == 200, first.text
+    assert {"lathe work 3", "welding"} <= set(encoded)
+
+    encoded.clear()
+    again = client.post("/v1/match", json=body, headers=ent.headers)
+    assert again.json() == first.json()
+    assert encoded == []  # nothing embedded twice
+
+    body["candidates"] = [*candidates, {"id": "new", "skills": [{"name": "forklift driving"}]}]
+    assert client.post("/v1/match", json=body, headers=ent.headers).status_code == 200
+    assert encoded == ["forklift driving"]  # only what is new
+    with app.state.read_sessions() as session:
+        texts = set(session.scalars(select(PhraseEmbedding.text)))
+    assert not texts & {"welding", "lathe work 3", "forklift driving"}
+
+
+def test_recent_phrase_memory_is_bounded_and_forgets_the_least_recently_used() -> None:
+    import numpy as np
+
+    from service.embeddings.cache import RecentVectors
+
+    recent = RecentVectors(capacity=2)
+    one = np.ones(3, dtype=np.float32)
+    recent.put("m", {"a": one, "b": one})
+    assert set(recent.get("m", ["a"])) == {"a"}  # "a" is now the most recent
+    recent.put("m", {"c": one})
+    assert len(recent) == 2
+    assert set(recent.get("m", ["a", "b", "c"])) == {"a", "c"}
+    assert recent.get("other model", ["a"]) == {}
+    recent.forget({"a"})
+    assert set(recent.get("m", ["a", "c"])) == {"c"}
+
+
 def test_stateless_match_ranks_and_stores_nothing(client: TestClient, app: Any) -> None:
     ent = make_org(client, "enterprise")
     body = {

@@ -221,3 +221,14 @@ def test_lone_surrogates_do_not_crash_the_hashing() -> None:
     _assert_same(lexical._counts(texts), _reference(lexical.analyze).transform(texts))
     with pytest.raises(UnicodeEncodeError):
         lexical._hash_rows(["\ud800"], lambda text: [text])
+
+
+def test_recent_rows_equal_fresh_ones_and_stay_bounded() -> None:
+    from service.matching.lexical import default_model
+
+    model = default_model()
+    texts = ["CNC machining", "read engineering drawings", "cnc  MACHINING", "焊接工艺"]
+    fresh = model.transform(texts).toarray()
+    assert np.array_equal(model.transform_recent(texts).toarray(), fresh)
+    assert np.array_equal(model.transform_recent(texts[::-1]).toarray(), fresh[::-1])  # from memory
+    assert len(model._recent) <= model.RECENT_ROWS
