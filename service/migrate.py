@@ -6,13 +6,12 @@ from alembic import command
 from alembic.config import Config
 
 from service.db import normalise_url
-from service.paths import project_root
+from service.paths import runtime_file
 
 
 def alembic_config(url: str) -> Config:
-    root = project_root()
-    cfg = Config(str(root / "alembic.ini"))
-    cfg.set_main_option("script_location", str(root / "migrations"))
+    cfg = Config(str(runtime_file("alembic.ini")))
+    cfg.set_main_option("script_location", str(runtime_file("migrations")))
     cfg.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
     return cfg
 

@@ -29,11 +29,11 @@ from pathlib import Path
 
 from service.gaps.analysis import Thresholds
 from service.matching.calibration import Calibration
-from service.matching.lexical import MODELS_DIR
+from service.paths import models_dir
 
 log = logging.getLogger(__name__)
 
-GAP_THRESHOLDS_PATH = MODELS_DIR / "gap_thresholds.json"
+GAP_THRESHOLDS_PATH = models_dir() / "gap_thresholds.json"
 REBUILD = "python -m bench.gaps --fit --encoder real && python -m bench.gaps --fit --encoder fake"
 _warned: set[str] = set()
 

@@ -19,11 +19,11 @@ from typing import Any
 
 import numpy as np
 
-from service.matching.lexical import MODELS_DIR
+from service.paths import models_dir
 
 log = logging.getLogger(__name__)
 
-CALIBRATION_PATH = MODELS_DIR / "calibration.json"
+CALIBRATION_PATH = models_dir() / "calibration.json"
 DEFAULT_ENCODER = "all-MiniLM-L6-v2"
 REQUIRED_MISSING_FACTOR = 0.5
 

@@ -37,11 +37,12 @@ import mmh3
 import numpy as np
 import scipy.sparse as sp
 
+from service.paths import models_dir
 from service.text import CJK, normalize_phrase
 
 N_FEATURES = 1 << 20
 MAX_DF = 0.01
-MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+MODELS_DIR = models_dir()
 IDF_PATH = MODELS_DIR / "lexical_idf.npz"
 ZH_COMMON_PATH = MODELS_DIR / "lexical_zh_common.txt"
 STOP_WORDS_PATH = MODELS_DIR / "lexical_stop_words.txt"
