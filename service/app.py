@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.pool import NullPool
 
 from service import __version__
+from service.apidocs import install as install_api_docs
 from service.db import make_engine, make_sessionmakers, pool_options
 from service.errors import install_error_handlers, problem_response
 from service.limits import BodySizeLimit
@@ -96,7 +97,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "training orders and insights. Auth: `Authorization: Bearer <api key>`."
         ),
         lifespan=lifespan,
+        docs_url=None,  # served by service.apidocs, with local assets
+        redoc_url=None,
     )
+    install_api_docs(app)
     app.state.settings = settings
     set_cursor_secret(settings.session_secret or settings.admin_key or settings.database_url)
     app.state.encoder = None

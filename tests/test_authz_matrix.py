@@ -221,6 +221,7 @@ EXPECTATIONS: dict[tuple[str, str], list[Case]] = {
     ("GET", "/openapi.json"): api(PUBLIC, 200),
     ("GET", "/docs"): api(PUBLIC, 200),
     ("GET", "/docs/oauth2-redirect"): api(PUBLIC, 200),
+    ("GET", "/docs/assets/{path}"): api(PUBLIC, 200, params=lambda w: {"path": "swagger-ui.css"}),
     ("GET", "/redoc"): api(PUBLIC, 200),
     # organisations
     ("POST", "/v1/organizations"): api(ADMIN, 201, json=lambda w: {"name": "New", "kind": "school"}),
