@@ -1,40 +1,29 @@
 """Request dependencies: who is calling, and what they may do.
 
-The organisation always comes from the API key, never from a field in the request.
+The organisation always comes from the API key, never from a field in the request. The rules live in
+their domains (:mod:`service.orgs.kinds`, :mod:`service.orgs.keys`, :mod:`service.kit.versions`); this
+module only adapts them to FastAPI.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Callable
-from enum import StrEnum
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from service.db import SessionDep
-from service.errors import Forbidden, PreconditionFailed, PreconditionRequired, Unauthorized
+from service.errors import Forbidden, Unauthorized
+from service.orgs import repository as orgs_repo
+from service.orgs.keys import hash_key
+from service.orgs.kinds import DEMAND_OWNER_KINDS, OrgKind
 from service.orm import Organization
 from service.settings import Settings
 
 bearer = HTTPBearer(auto_error=False, description="An organisation's API key (or the admin key).")
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-
-
-class OrgKind(StrEnum):
-    enterprise = "enterprise"
-    school = "school"
-    government = "government"
-    research_institute = "research_institute"
-
-
-DEMAND_OWNER_KINDS = frozenset({OrgKind.enterprise, OrgKind.research_institute})
-
-
-def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -52,8 +41,6 @@ def _unauthorized(detail: str) -> Unauthorized:
 def current_org(request: Request, session: SessionDep, credentials: BearerDep) -> Organization:
     if credentials is None or not credentials.credentials:
         raise _unauthorized("An API key is required: Authorization: Bearer <key>.")
-    from service.orgs import repository as orgs_repo
-
     org = orgs_repo.org_for_key_hash(session, hash_key(credentials.credentials))
     if org is None:
         raise _unauthorized("The API key is not valid or has been revoked.")
@@ -97,36 +84,4 @@ def require_admin(settings: SettingsDep, credentials: BearerDep) -> None:
 AdminDep = Annotated[None, Depends(require_admin)]
 
 
-def etag_for(version: int) -> str:
-    return f'"{version}"'
-
-
-def parse_if_match(value: str | None) -> int | None:
-    """The version named by an If-Match header; None for ``*``."""
-    if value is None:
-        return None
-    value = value.strip()
-    if value == "*":
-        return None
-    if value.startswith("W/"):
-        value = value[2:]
-    value = value.strip().strip('"')
-    try:
-        return int(value)
-    except ValueError as exc:
-        raise PreconditionFailed("If-Match does not name a current version of this resource.") from exc
-
-
 IfMatchHeader = Annotated[str | None, Header(alias="If-Match", max_length=200)]
-
-
-def check_if_match(header: str | None, current_version: int, *, required: bool = False) -> None:
-    if header is None:
-        if required:
-            raise PreconditionRequired("This call needs an If-Match header with the resource's ETag.")
-        return
-    wanted = parse_if_match(header)
-    if wanted is not None and wanted != current_version:
-        raise PreconditionFailed(
-            f"The resource has changed (current ETag {etag_for(current_version)}); fetch it again."
-        )

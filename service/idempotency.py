@@ -49,8 +49,9 @@ from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql import func
 
 from service.db import SessionDep
-from service.deps import CurrentOrg, SettingsDep, etag_for
+from service.deps import CurrentOrg, SettingsDep
 from service.errors import IdempotencyInFlight, Unprocessable
+from service.kit.versions import etag_for
 from service.orm import IdempotencyKey, utcnow
 
 HEADER = "Idempotency-Key"

@@ -8,7 +8,8 @@ from service.curricula import repository as repo
 from service.curricula import service
 from service.curricula.schemas import ProgramCreate, ProgramRead, ProgramUpdate
 from service.db import SessionDep
-from service.deps import IfMatchHeader, MemberNotGovernment, SchoolOrg, check_if_match, etag_for
+from service.deps import IfMatchHeader, MemberNotGovernment, SchoolOrg
+from service.kit.versions import check_if_match, etag_for
 from service.orm import Program
 from service.pagination import CursorQuery, LimitQuery, Page, page_of
 

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 
 from service.db import SessionDep
-from service.deps import IfMatchHeader, SchoolOrg, check_if_match, etag_for
+from service.deps import IfMatchHeader, SchoolOrg
 from service.graduates import repository as repo
 from service.graduates import service
 from service.graduates.schemas import (
@@ -18,6 +18,7 @@ from service.graduates.schemas import (
     GraduateUpdate,
 )
 from service.idempotency import IdempotencyDep, Outcome
+from service.kit.versions import check_if_match, etag_for
 from service.orm import Graduate
 from service.pagination import CursorQuery, LimitQuery, Page, page_of
 

@@ -22,7 +22,6 @@ must not become an outage of the service.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import logging
@@ -39,6 +38,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.errors import problem_body
 from service.ops import metrics
+from service.orgs import repository as orgs_repo
+from service.orgs.keys import hash_key
 
 log = logging.getLogger(__name__)
 
@@ -165,8 +166,6 @@ class KeyDirectory:
         return org_id
 
     def _lookup(self, key_hash: str) -> str | None:
-        from service.orgs import repository as orgs_repo
-
         makers = getattr(self.app.state, "read_sessions", None)
         if makers is None:
             return None
@@ -216,7 +215,7 @@ class RateLimit:
             admin_key = self.fastapi_app.state.settings.admin_key
             if admin_key and hmac.compare_digest(token.encode(), admin_key.encode()):
                 return "admin"
-            key_hash = hashlib.sha256(token.encode()).hexdigest()
+            key_hash = hash_key(token)
             if cached_only:
                 found, org_id = self.keys.cached(key_hash)
                 if not found:

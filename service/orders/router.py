@@ -5,8 +5,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from service.db import SessionDep
-from service.deps import DemandOwnerOrg, IfMatchHeader, MemberNotGovernment, SettingsDep, etag_for
+from service.deps import DemandOwnerOrg, IfMatchHeader, MemberNotGovernment, SettingsDep
 from service.idempotency import IdempotencyDep, Outcome
+from service.kit.versions import etag_for
 from service.orders import repository as repo
 from service.orders import service
 from service.orders.schemas import OrderCreate, OrderRead, OrderRole, OrderStatus, TransitionCreate

@@ -29,8 +29,8 @@ from sqlalchemy.orm import Session
 from service import changes
 from service.curricula import repository as programs_repo
 from service.demands import repository as demands_repo
-from service.deps import OrgKind, check_if_match
 from service.errors import InvalidTransition, NotFound, PreconditionFailed, Unprocessable
+from service.kit.versions import check_if_match
 from service.orders import repository as repo
 from service.orders.schemas import (
     DeliveredGraduate,
@@ -43,6 +43,7 @@ from service.orders.schemas import (
     TransitionCreate,
 )
 from service.orgs import repository as orgs_repo
+from service.orgs.kinds import OrgKind
 from service.orm import (
     Demand,
     Graduate,

@@ -5,9 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from service.db import SessionDep
-from service.deps import AdminDep, CurrentOrg, OrgKind
+from service.deps import AdminDep, CurrentOrg
 from service.orgs import repository as repo
 from service.orgs import service
+from service.orgs.kinds import OrgKind
 from service.orgs.schemas import (
     ApiKeyCreated,
     ApiKeyRead,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from service.deps import OrgKind
+from service.orgs.kinds import OrgKind
 from service.schemas import Name, ReadModel, ShortText, StrictModel
 
 

@@ -6,9 +6,9 @@ import secrets
 
 from sqlalchemy.orm import Session
 
-from service.deps import hash_key
 from service.errors import NotFound
 from service.orgs import repository as repo
+from service.orgs.keys import hash_key
 from service.orgs.schemas import OrganizationCreate
 from service.orm import ApiKey, Organization, utcnow
 

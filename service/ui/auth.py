@@ -28,8 +28,8 @@ from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
-from service.deps import hash_key
 from service.orgs import repository as orgs_repo
+from service.orgs.keys import hash_key
 from service.orm import Organization
 from service.settings import Settings
 

@@ -28,11 +28,11 @@ from service.curricula import repository as programs_repo
 from service.curricula import service as curricula_service
 from service.demands import repository as demands_repo
 from service.demands import service as demands_service
-from service.deps import DEMAND_OWNER_KINDS, OrgKind
 from service.errors import NotFound, ServiceUnavailable
 from service.matching import service as matching_service
 from service.ops.deadline import Deadline, use_deadline
 from service.ops.metrics import observe_match, timed
+from service.orgs.kinds import DEMAND_OWNER_KINDS, OrgKind
 from service.orm import Demand, Organization, Program
 from service.ui import charts
 

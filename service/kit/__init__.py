@@ -1,0 +1,1 @@
+"""Small rules several domains share and that know nothing of HTTP (resource versions)."""
