@@ -16,6 +16,7 @@ from service import __version__
 from service.apidocs import install as install_api_docs
 from service.db import make_engine, make_sessionmakers, pool_options
 from service.errors import install_error_handlers, problem_response
+from service.graduates.retention import RetentionJob
 from service.limits import BodySizeLimit
 from service.ops import install as install_ops
 from service.pagination import set_cursor_secret
@@ -78,9 +79,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.warm_up = WarmUp(app.state).start()
         for hook in app.state.startup_hooks:
             hook(app)
+        if settings.retention_years:
+            app.state.retention_job = RetentionJob(engine, settings.retention_years)
+            app.state.retention_job.start()
         try:
             yield
         finally:
+            if app.state.retention_job is not None:
+                app.state.retention_job.stop()
+                app.state.retention_job = None
             if app.state.warm_up is not None:
                 app.state.warm_up.join(timeout=10)  # not mid-read when the engine goes away
             for hook in app.state.shutdown_hooks:
@@ -105,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     set_cursor_secret(settings.session_secret or settings.admin_key or settings.database_url)
     app.state.encoder = None
     app.state.warm_up = None
+    app.state.retention_job = None
     app.state.startup_hooks = []
     app.state.shutdown_hooks = []
     install_error_handlers(app)

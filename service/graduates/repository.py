@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Text, cast, func, or_, select
@@ -176,3 +177,28 @@ def stored_answers_mentioning(session: Session, needles: list[str]) -> list[Idem
         *(ids.contains(n, autoescape=True) for n in needles),
     )
     return list(session.scalars(select(IdempotencyKey).where(clause)))
+
+
+# -- retention ------------------------------------------------------------------------------------
+
+RETENTION_LOCK_ID = 7_311_002  # pg advisory lock id of the retention pass
+
+
+def expired_ids(session: Session, cutoff: datetime, limit: int) -> list[str]:
+    stmt = (
+        select(Graduate.id)
+        .where(Graduate.updated_at < cutoff)
+        .order_by(Graduate.updated_at, Graduate.id)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def count_expired(session: Session, cutoff: datetime) -> int:
+    return int(session.scalar(select(func.count()).where(Graduate.updated_at < cutoff)) or 0)
+
+
+def try_retention_lock(session: Session) -> bool:
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    return bool(session.scalar(select(func.pg_try_advisory_xact_lock(RETENTION_LOCK_ID))))

@@ -9,7 +9,7 @@ Ways to run it:
 - at start-up and then daily, in each API process, when ``TALENTMATCH_RETENTION_YEARS`` is set (on
   PostgreSQL a transaction-level advisory lock lets one process do a pass at a time; on SQLite writers
   are serialised anyway);
-- by hand or from cron: ``python -m service.ops.retention [--years N] [--dry-run]``.
+- by hand or from cron: ``python -m service.graduates.retention [--years N] [--dry-run]``.
 """
 
 from __future__ import annotations
@@ -19,10 +19,13 @@ import logging
 import threading
 from datetime import datetime
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from service.db import make_engine, make_sessionmakers, truncate_wal
+from service.graduates import repository as repo
+from service.graduates import service as graduates_service
+from service.ops import metrics
 from service.orm import Graduate, utcnow
 from service.settings import Settings
 
@@ -30,7 +33,6 @@ log = logging.getLogger(__name__)
 
 BATCH = 200
 INTERVAL_SECONDS = 24 * 3600
-_LOCK_ID = 7_311_002  # pg advisory lock id of the retention pass
 
 
 def cutoff_for(years: int, now: datetime | None = None) -> datetime:
@@ -41,40 +43,17 @@ def cutoff_for(years: int, now: datetime | None = None) -> datetime:
         return now.replace(year=now.year - years, day=28)
 
 
-def expired_ids(session: Session, cutoff: datetime, limit: int = BATCH) -> list[str]:
-    stmt = (
-        select(Graduate.id)
-        .where(Graduate.updated_at < cutoff)
-        .order_by(Graduate.updated_at, Graduate.id)
-        .limit(limit)
-    )
-    return list(session.scalars(stmt))
-
-
-def count_expired(session: Session, cutoff: datetime) -> int:
-    return int(session.scalar(select(func.count()).where(Graduate.updated_at < cutoff)) or 0)
-
-
-def _try_lock(session: Session) -> bool:
-    if session.get_bind().dialect.name != "postgresql":
-        return True
-    return bool(session.scalar(select(func.pg_try_advisory_xact_lock(_LOCK_ID))))
-
-
 def erase_expired(engine: Engine, years: int, *, now: datetime | None = None) -> int:
     """Erase every profile not changed for ``years`` years, in batches; returns how many."""
-    from service.graduates import service as graduates_service
-    from service.ops import metrics
-
     cutoff = cutoff_for(years, now)
     _, writers = make_sessionmakers(engine)
     erased = 0
     while True:
         with writers() as session, session.begin():
-            if not _try_lock(session):
+            if not repo.try_retention_lock(session):
                 log.info("retention: another process is running a pass")
                 return erased
-            ids = expired_ids(session, cutoff)
+            ids = repo.expired_ids(session, cutoff, BATCH)
             for graduate_id in ids:
                 graduate = session.get(Graduate, graduate_id)
                 if graduate is not None:
@@ -124,7 +103,7 @@ class RetentionJob:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m service.ops.retention",
+        prog="python -m service.graduates.retention",
         description="Erase graduate profiles not changed for N years (TALENTMATCH_RETENTION_YEARS).",
     )
     parser.add_argument("--years", type=int, default=None, help="overrides TALENTMATCH_RETENTION_YEARS")
@@ -138,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.dry_run:
             with Session(engine) as session:
-                n = count_expired(session, cutoff_for(years))
+                n = repo.count_expired(session, cutoff_for(years))
             print(f"{n} graduate profile(s) not changed for {years} year(s) would be erased")
         else:
             n = erase_expired(engine, years)

@@ -1,5 +1,5 @@
-"""Operations: logging, metrics, rate limiting, deadlines, retention, strict query strings, the
-documented error responses.
+"""Operations: logging, metrics, rate limiting, deadlines, strict query strings, the documented
+error responses.
 
 ``install(app, settings)`` wires them into an app built by ``create_app``; middleware order, outermost
 first: trusted proxies (client address from X-Forwarded-For) -> request context (request id,
@@ -23,7 +23,6 @@ from service.ops.middleware import RequestContext
 from service.ops.openapi import install_problem_responses
 from service.ops.proxies import TrustedProxies, parse_networks
 from service.ops.ratelimit import RateLimit, close_store, open_store
-from service.ops.retention import RetentionJob
 from service.ops.strict_query import reject_unknown_query
 from service.settings import Settings
 
@@ -68,17 +67,9 @@ def _start(app: FastAPI) -> None:
     configure_logging(settings)
     open_store(app)
     meter_encoder(getattr(app.state, "encoder", None))
-    if settings.retention_years:
-        job = RetentionJob(app.state.engine, settings.retention_years)
-        app.state.retention_job = job
-        job.start()
 
 
 def _stop(app: FastAPI) -> None:
-    job: Any = getattr(app.state, "retention_job", None)
-    if job is not None:
-        job.stop()
-        app.state.retention_job = None
     close_store(app)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from service.app import create_app
 from service.embeddings.cache import ensure_cached, phrase_hash
-from service.ops import retention
+from service.graduates import retention
 from service.orm import Graduate, PhraseEmbedding, utcnow
 from service.settings import Settings
 from service.text import normalize_phrase
