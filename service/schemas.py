@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import types
-from datetime import datetime
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
@@ -113,8 +112,3 @@ class CourseIn(StrictModel):
     learning_outcomes: Annotated[list[Outcome], Field(max_length=100)] = []
     skills: Annotated[list[SkillName], Field(max_length=100)] = []
     hours: Annotated[int, Field(ge=0, le=100_000)] | None = None
-
-
-class Timestamps(ReadModel):
-    created_at: datetime
-    updated_at: datetime

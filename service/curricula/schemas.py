@@ -25,11 +25,6 @@ class ProgramUpdate(StrictModel):
     courses: Courses | None = None
 
 
-class CourseSkillRead(ReadModel):
-    name: str
-    skill_id: str | None = None
-
-
 class CourseRead(ReadModel):
     id: str
     code: str | None

@@ -31,7 +31,6 @@ from service.matching import lexical
 from service.memory import release_memory
 from service.taxonomy import repository as repo
 from service.taxonomy.scoring import DEFAULT, Calibration, combine
-from service.text import normalize_phrase
 
 log = logging.getLogger(__name__)
 
@@ -326,11 +325,6 @@ class TaxonomyRuntime:
             session.info[_CHECKED_KEY] = (id(self), seq)
             return current
 
-    def invalidate(self) -> None:
-        with self._lock:
-            self._index = None
-            self.canonical_memo = {}
-
     def query_vectors(self, session: Session, norms: list[str], *, store: bool = False) -> np.ndarray:
         """Embeddings of query phrases: from the in-process LRU, then the database cache, then the
         encoder. With ``store`` (names being written with a demand, graduate or course) new vectors
@@ -360,11 +354,7 @@ class TaxonomyRuntime:
 
 def _embed(session: Session, encoder: Encoder, norms: list[str], *, store: bool) -> np.ndarray:
     if store:
-        try:
-            from service.embeddings.cache import embed_texts
-        except ImportError:  # pragma: no cover - the matching engine is part of the package
-            return phrase_cache.vectors_for(session, encoder, norms, store=True)
-        return embed_texts(session, encoder, norms, store=True)
+        return phrase_cache.embed_texts(session, encoder, norms, store=True)
     return phrase_cache.vectors_for(session, encoder, norms, store=False)
 
 
@@ -407,7 +397,3 @@ def attach(sessionmakers: list[object], runtime: TaxonomyRuntime) -> None:
         info = dict(kw.get("info") or {})
         info[SESSION_INFO_KEY] = runtime
         maker.configure(info=info)  # type: ignore[attr-defined]
-
-
-def norms_of(texts: list[str]) -> list[str]:
-    return [normalize_phrase(t) for t in texts]

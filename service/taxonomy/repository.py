@@ -29,15 +29,6 @@ def hashes_for_source(session: Session, source: str) -> dict[str, tuple[str, str
     return {skill_id: (row_id, digest) for skill_id, row_id, digest in session.execute(stmt)}
 
 
-def owners_of(session: Session, skill_ids: list[str]) -> dict[str, str]:
-    """skill_id -> source, for ids already present (under any source)."""
-    out: dict[str, str] = {}
-    for chunk in _chunks(skill_ids):
-        stmt = select(TaxonomySkill.skill_id, TaxonomySkill.source).where(TaxonomySkill.skill_id.in_(chunk))
-        out.update(dict(session.execute(stmt).tuples()))
-    return out
-
-
 def insert_skills(session: Session, rows: list[dict[str, Any]]) -> None:
     for chunk in _chunks(rows, 2000):
         session.execute(insert(TaxonomySkill), chunk)

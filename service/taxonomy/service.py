@@ -8,7 +8,6 @@ and the taxonomy's rows, the version record and the state counter change in one 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -402,17 +401,6 @@ def canonical(session: Session, runtime: TaxonomyRuntime, names: list[str]) -> l
                 confident = top >= CANONICAL_MIN and top - second >= CANONICAL_MARGIN
                 memo[norm] = index.skill_ids[hits[0].skill] if confident else None
     return [memo.get(n) if n else None for n in norms]
-
-
-def labels_for(session: Session, skill_ids: Iterable[str]) -> dict[str, list[str]]:
-    """Every label (preferred first) of each known skill id: extra evidence for the matcher."""
-    runtime = runtime_for(session)
-    wanted = [s for s in dict.fromkeys(skill_ids) if s]
-    if runtime is not None:
-        index = runtime.index(session)
-        return {s: index.labels_of(index.skill_pos[s]) for s in wanted if s in index.skill_pos}
-    found = repo.skills_by_id(session, wanted)
-    return {s: [row.preferred_label, *row.alt_labels] for s, row in found.items()}
 
 
 # -- re-embedding ------------------------------------------------------------------------------
