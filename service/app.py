@@ -21,6 +21,7 @@ from service.limits import BodySizeLimit
 from service.ops import install as install_ops
 from service.pagination import set_cursor_secret
 from service.settings import Settings, get_settings
+from service.strict_json import StrictJSON
 
 
 def _load_encoder(app: FastAPI, settings: Settings) -> None:
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.startup_hooks = []
     app.state.shutdown_hooks = []
     install_error_handlers(app)
+    app.add_middleware(StrictJSON)  # inside the body cap
     app.add_middleware(
         BodySizeLimit, default_limit=settings.max_body_bytes, bulk_limit=settings.max_bulk_body_bytes
     )

@@ -10,7 +10,10 @@ from pydantic_core import PydanticCustomError
 
 # "Has a character that is not blank", in terms both the OpenAPI pattern (ECMA regex) and the validator
 # agree on: trimmed values (strip_whitespace) must not end up empty, and ECMA's and Rust's "\s" differ.
-NOT_BLANK = r"[^\s\x1c-\x1f\x85\ufeff]"
+NOT_BLANK = (
+    r"[^\s\x00-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"
+    r"\u200b-\u200f\u2028-\u202f\u205f-\u206f\u2800\u3000\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8]"
+)
 Name = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NOT_BLANK)
 ]

@@ -56,7 +56,7 @@ API_ERRORS: dict[int, tuple[str, dict[str, Any]]] = {
     422: ("The request is not valid (see errors)", {}),
     428: ("This call needs an If-Match header", {}),
     429: ("Over the organisation's rate limit", _RETRY_AFTER),
-    503: ("Temporarily unavailable (encoder, database, or matching timeout)", _RETRY_AFTER),
+    503: ("Temporarily unavailable (overloaded, encoder, database, or matching timeout)", _RETRY_AFTER),
 }
 PUBLIC_ERRORS: dict[str, dict[int, tuple[str, dict[str, Any]]]] = {
     "/readyz": {503: ("Not ready: the database is unreachable or the encoder is not loaded", {})},
