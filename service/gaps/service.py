@@ -114,7 +114,12 @@ class Scorer:
 def group_lines(
     scorer: Scorer, occurrences: Sequence[analysis.SkillOccurrence], *, group: bool
 ) -> list[analysis.SkillLine]:
-    """Report lines of the demanded skills; ``group`` folds paraphrases together (aggregate scopes)."""
+    """Report lines of the demanded skills; ``group`` folds paraphrases together (aggregate scopes).
+
+    Two wordings share a line when, on average, each would count as *covered* by the other in this
+    report (the gap report's ``covered`` threshold, fitted on O*NET), not merely as evidence of it (the
+    matching engine's lower MET): related but different skills ("PLC programming" / "industrial robot
+    programming", "welding" / "soldering") keep their own lines, weights and shortages."""
     if not group:
         return analysis.group_skills(occurrences)
     phrases = scorer.prepare(analysis.distinct_phrases(occurrences)[0])
@@ -122,7 +127,7 @@ def group_lines(
     def block(start: int, stop: int) -> np.ndarray:
         return scorer.scores(phrases.rows(start, stop), phrases)[1]
 
-    labels = analysis.cluster_phrases(len(phrases), block, scorer.met)
+    labels = analysis.cluster_phrases(len(phrases), block, scorer.thresholds.met)
     return analysis.group_skills(occurrences, labels)
 
 

@@ -412,6 +412,28 @@ def test_grouping_merges_paraphrases_across_demands(real_client: TestClient) -> 
 
 
 @pytest.mark.real_encoder
+def test_grouping_keeps_related_but_different_skills_apart(real_client: TestClient) -> None:
+    client = real_client
+    school = make_org(client, "school")
+    a = make_org(client, "enterprise", "A")
+    b = make_org(client, "enterprise", "B")
+    program = make_program(client, school, courses=[course("Welding", ["MIG and TIG welding of steel"])])
+    make_demand(client, a, headcount=3, skills=[skill("PLC programming", 5), skill("welding", 3)])
+    make_demand(
+        client, b, headcount=2, skills=[skill("industrial robot programming", 4), skill("soldering", 3)]
+    )
+    report = gaps(client, school, program["id"], region="Hefei").json()
+    assert sorted(s["skill"] for s in report["skills"]) == [
+        "PLC programming",
+        "industrial robot programming",
+        "soldering",
+        "welding",
+    ]
+    assert all(s["aliases"] == [] for s in report["skills"])
+    assert line(report, "PLC programming")["weight"] == 15  # PLC's weight is its own, not merged away
+
+
+@pytest.mark.real_encoder
 def test_chinese_on_the_real_encoder(real_client: TestClient) -> None:
     client = real_client
     ent = make_org(client, "enterprise")
