@@ -421,7 +421,8 @@ def demo(
         75, min=1, max=250, help="Graduates per programme (4 programmes)."
     ),
 ) -> None:
-    """Build a small demo consortium from bundled O*NET data and show keys, a match and a gap report."""
+    """Build a bilingual demo consortium (O*NET data, Chinese and English) with keys, a match, a gap
+    report and training orders in every state."""
     from service.demo.builder import DemoError, build
     from service.demo.render import render
     from service.migrate import upgrade

@@ -12,7 +12,11 @@ does, so no admin key is needed):
   classes, with a few tasks left out on purpose (they show up as gaps);
 - a few hundred graduates with skills drawn from their programme's occupation, some written as people
   type them ("Excel" for "Microsoft Excel", lower case), with levels and certificates;
-- then a ranked match for one demand and the gap report of one programme against it.
+- in Chinese too: a demand posted in Chinese, a programme whose courses are written in Chinese, and
+  graduates whose skills are typed in Chinese (their programme named by its code);
+- then a ranked match for one demand, the gap report of one programme against it, and training orders
+  in every state (proposed, accepted, in_training, delivered, rejected, cancelled), each moved through
+  ``POST /v1/training-orders/{id}/transitions`` with ``If-Match`` as a client would.
 
 Running it again replaces the previous demo organisations (names ending in "(demo)") and their data.
 
@@ -261,6 +265,82 @@ def program_bodies(occ: dict[str, Occupation]) -> list[tuple[str, str, dict[str,
     ]
 
 
+ZH = "zh"  # key of the Chinese demand and programme
+ZH_DEMAND: dict[str, Any] = {
+    "title": "数控车床操作工",
+    "description": "负责数控车床的编程与操作，按图纸加工零件并完成质量检测。",
+    "region": "Hefei",
+    "industry": "manufacturing",
+    "headcount": 6,
+    "skills": [
+        {"name": "数控车床操作", "importance": 5, "required": True},
+        {"name": "G代码编程", "importance": 4},
+        {"name": "机械制图识读", "importance": 4},
+        {"name": "零件质量检测", "importance": 3},
+        {"name": "设备日常维护", "importance": 2},
+    ],
+}
+ZH_PROGRAM: dict[str, Any] = {
+    "name": "数控技术（订单班）",
+    "code": "CNC-ZH",
+    "description": "面向合肥制造企业的数控技术专业，中文授课。",
+    "courses": [
+        {
+            "code": "ZH-1",
+            "title": "数控加工实训",
+            "learning_outcomes": ["独立操作数控车床加工轴类零件", "编写并调试G代码程序"],
+            "skills": ["数控车床操作", "G代码编程"],
+            "hours": 96,
+        },
+        {
+            "code": "ZH-2",
+            "title": "机械制图",
+            "learning_outcomes": ["识读机械零件图和装配图"],
+            "skills": ["机械制图识读"],
+            "hours": 64,
+        },
+        {
+            "code": "ZH-3",
+            "title": "Quality inspection with CMM",
+            "learning_outcomes": ["measure parts with a coordinate measuring machine"],
+            "skills": ["quality inspection"],
+            "hours": 32,
+        },
+    ],
+}
+ZH_SKILLS = ("数控车床操作", "G代码编程", "机械制图识读", "零件质量检测", "设备日常维护", "CAD绘图", "Python")
+
+
+def zh_graduate_bodies(count: int, prefix: str) -> list[dict[str, Any]]:
+    """Graduates of the Chinese programme, named by its code, with skills typed in Chinese."""
+    rng = random.Random(SEED + 1)
+    return [
+        {
+            "external_ref": f"{prefix}-2026-ZH{n:04d}",
+            "program_id": ZH_PROGRAM["code"],
+            "graduation_year": 2026,
+            "skills": [
+                {"name": name, "level": rng.choice((3, 4, 5))}
+                for name in rng.sample(ZH_SKILLS, rng.randint(3, 5))
+            ],
+            "certificates": ["数控车工（四级）"] if rng.random() < 0.5 else [],
+        }
+        for n in range(1, count + 1)
+    ]
+
+
+# (enterprise, school, programme key, demand key, actions that bring the order to its state)
+ORDER_PLAN: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
+    ("machining", "college", CNC, "machining", ()),
+    ("machining", "college", ZH, ZH, ("accept",)),
+    ("grid", "college", ELECTRICIAN, "grid", ("accept", "start")),
+    ("machining", "college", CNC, "machining", ("accept", "start", "deliver")),
+    ("software", "institute", SOFTWARE, "software", ("reject",)),
+    ("grid", "college", ELECTRICIAN, "grid", ("cancel",)),
+)
+SCHOOL_ACTIONS = frozenset({"accept", "reject", "start", "deliver"})
+
+
 CERTIFICATES = {
     CNC: ["CNC machine operator (level 4)", "Machinist (intermediate)"],
     ELECTRICIAN: ["Low-voltage electrician licence", "Electrician (level 4)"],
@@ -347,6 +427,7 @@ class DemoResult:
     match_note: str | None
     gaps: dict[str, Any] | None
     gap_note: str | None
+    orders: list[dict[str, Any]]
     removed_previous: int
     seconds: float
 
@@ -382,6 +463,50 @@ def remove_previous(app: Any) -> int:
         changes.bump(session, changes.DEMAND)
         changes.bump(session, changes.PROGRAM)
     return len(ids)
+
+
+def place_orders(
+    client: Any,
+    orgs: dict[str, DemoOrg],
+    demands: dict[str, dict[str, Any]],
+    programs: dict[str, dict[str, Any]],
+    refs: dict[str, str],
+) -> list[dict[str, Any]]:
+    """One training order per state of ``ORDER_PLAN``, each moved there with If-Match."""
+    delivered_program = programs[CNC]["id"]
+    orders = []
+    for enterprise, school, program_key, demand_key, actions in ORDER_PLAN:
+        body = {
+            "school_id": orgs[school].id,
+            "program_id": programs[program_key]["id"],
+            "demand_id": demands[demand_key]["id"],
+            "headcount": 2,
+        }
+        order = _check(
+            client.post("/v1/training-orders", json=body, headers=orgs[enterprise].headers), "order", 201
+        )
+        for action in actions:
+            actor = orgs[school] if action in SCHOOL_ACTIONS else orgs[enterprise]
+            transition: dict[str, Any] = {"action": action}
+            if action == "reject":
+                transition["reason"] = "No teaching capacity this term"
+            if action == "deliver":
+                listed = _check(
+                    client.get("/v1/graduates", params={"limit": 100}, headers=orgs[school].headers),
+                    "graduates",
+                )["items"]
+                graduates = [g["id"] for g in listed if g.get("program_id") == delivered_program][:2]
+                transition["graduate_ids"] = graduates
+            order = _check(
+                client.post(
+                    f"/v1/training-orders/{order['id']}/transitions",
+                    json=transition,
+                    headers={**actor.headers, "If-Match": f'"{order["version"]}"'},
+                ),
+                f"order {action}",
+            )
+        orders.append({**order, "enterprise": enterprise, "school": school, "program_key": program_key})
+    return orders
 
 
 def build(settings: Settings, *, per_program: int = 75, progress: Any = None) -> DemoResult:
@@ -427,7 +552,11 @@ def build(settings: Settings, *, per_program: int = 75, progress: Any = None) ->
                 client.post("/v1/programs", json=body, headers=orgs[school].headers), "programme", 201
             )
 
-        step("posting demands (one from a job ad alone)")
+        programs[ZH] = _check(
+            client.post("/v1/programs", json=ZH_PROGRAM, headers=orgs["college"].headers), "programme", 201
+        )
+
+        step("posting demands (one from a job ad alone, one in Chinese)")
         demands: dict[str, dict[str, Any]] = {}
         extracted: list[dict[str, Any]] = []
         for enterprise, body in demand_bodies(occ):
@@ -443,10 +572,16 @@ def build(settings: Settings, *, per_program: int = 75, progress: Any = None) ->
                     ),
                     "extract",
                 )["skills"]
+        demands[ZH] = _check(
+            client.post("/v1/demands", json=ZH_DEMAND, headers=orgs["machining"].headers), "demand", 201
+        )
 
         step(f"importing {per_program * 4} graduates")
         prefix = {"college": "HVTC", "institute": "AIIT"}
-        by_school = graduate_bodies(occ, {c: p["id"] for c, p in programs.items()}, per_program, prefix)
+        by_school = graduate_bodies(
+            occ, {c: p["id"] for c, p in programs.items() if c != ZH}, per_program, prefix
+        )
+        by_school["college"] += zh_graduate_bodies(max(3, per_program // 2), prefix["college"])
         refs: dict[str, str] = {}
         for school, rows in by_school.items():
             result = _check(
@@ -484,6 +619,9 @@ def build(settings: Settings, *, per_program: int = 75, progress: Any = None) ->
                 f"GET /v1/programs/{{id}}/gaps answered {r.status_code}: gap analysis is not available here"
             )
 
+        step("training orders in every state")
+        orders = place_orders(client, orgs, demands, programs, refs)
+
     return DemoResult(
         orgs=list(orgs.values()),
         taxonomy=summary,
@@ -496,6 +634,7 @@ def build(settings: Settings, *, per_program: int = 75, progress: Any = None) ->
         match_note=match_note,
         gaps=gaps,
         gap_note=gap_note,
+        orders=orders,
         removed_previous=removed,
         seconds=time.perf_counter() - began,
     )

@@ -7,7 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from service.demo.builder import CNC, DemoResult
+from service.demo.builder import CNC, ZH, DemoResult
 
 
 def _pct(value: Any) -> str:
@@ -29,6 +29,7 @@ def render(console: Console, result: DemoResult) -> None:
     for column in ("enterprise", "demand", "headcount", "skills (canonical id when the taxonomy knows it)"):
         demands.add_column(column, overflow="fold")
     names = {o.key_name: o.name for o in result.orgs}
+    names[ZH] = names["machining"]  # its demand posted in Chinese
     for key, demand in result.demands.items():
         skills = "; ".join(
             f"{s['name']}{' *' if s.get('required') else ''}{' (inferred)' if s.get('inferred') else ''}"
@@ -103,6 +104,21 @@ def render(console: Console, result: DemoResult) -> None:
         console.print(gaps)
     else:
         console.print(f"[yellow]gap report:[/yellow] {result.gap_note}")
+
+    if result.orders:
+        orders = Table(title="Training orders (订单班), one in every state")
+        for column in ("enterprise", "school", "programme", "heads", "status"):
+            orders.add_column(column, overflow="fold")
+        programme_names = {key: p["name"] for key, p in result.programs.items()}
+        for order in result.orders:
+            orders.add_row(
+                names[order["enterprise"]].removesuffix(" (demo)"),
+                names[order["school"]].removesuffix(" (demo)"),
+                programme_names.get(order["program_key"], "-"),
+                str(order["headcount"]),
+                str(order["status"]),
+            )
+        console.print(orders)
 
     summary = result.taxonomy
     console.print(
