@@ -418,7 +418,7 @@ def reembed() -> None:
 @_encoder_guard
 def demo(
     graduates_per_programme: int = typer.Option(
-        75, min=1, max=250, help="Graduates per programme (4 programmes)."
+        75, min=1, max=250, help="Graduates per English programme (4); half as many in the Chinese one."
     ),
 ) -> None:
     """Build a bilingual demo consortium (O*NET data, Chinese and English) with keys, a match, a gap
