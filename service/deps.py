@@ -41,10 +41,14 @@ def _unauthorized(detail: str) -> Unauthorized:
 def current_org(request: Request, session: SessionDep, credentials: BearerDep) -> Organization:
     if credentials is None or not credentials.credentials:
         raise _unauthorized("An API key is required: Authorization: Bearer <key>.")
-    org = orgs_repo.org_for_key_hash(session, hash_key(credentials.credentials))
+    from service.orgs import service as orgs_service
+
+    key_hash = hash_key(credentials.credentials)
+    org = orgs_repo.org_for_key_hash(session, key_hash)
     if org is None:
         raise _unauthorized("The API key is not valid or has been revoked.")
     request.state.organization_id = org.id
+    orgs_service.note_use(request.app.state, session, key_hash)
     return org
 
 

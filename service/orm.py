@@ -104,8 +104,25 @@ class ApiKey(Base):
     prefix: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column()
+    # When the key last signed a request or a page sign-in (written at most every few minutes).
+    last_used_at: Mapped[datetime | None] = mapped_column()
 
     organization: Mapped[Organization] = relationship(back_populates="api_keys")
+
+
+class WebSession(Base):
+    """A signed-in browser session of the web pages. The cookie names it; signing out ends it here,
+    so a copy of the cookie no longer signs in; revoking its key ends it too."""
+
+    __tablename__ = "web_session"
+
+    id: Mapped[str] = _id_column()
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
+    key_id: Mapped[str] = mapped_column(ForeignKey("api_key.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column()
 
 
 class Demand(Base):

@@ -96,6 +96,7 @@ def upgrade() -> None:
         sa.Column("prefix", sa.String(length=16), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["organization_id"],
             ["organization.id"],
@@ -326,6 +327,28 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_training_order_school_id"), ["school_id"], unique=False)
 
     op.create_table(
+        "web_session",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("organization_id", sa.String(length=36), nullable=False),
+        sa.Column("key_id", sa.String(length=36), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["key_id"], ["api_key.id"], name=op.f("fk_web_session_key_id_api_key"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organization.id"],
+            name=op.f("fk_web_session_organization_id_organization"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_web_session")),
+    )
+    with op.batch_alter_table("web_session", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_web_session_key_id"), ["key_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_web_session_organization_id"), ["organization_id"], unique=False)
+
+    op.create_table(
         "match_result",
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
@@ -416,6 +439,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_match_result_graduate_id"))
 
     op.drop_table("match_result")
+    with op.batch_alter_table("web_session", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_web_session_organization_id"))
+        batch_op.drop_index(batch_op.f("ix_web_session_key_id"))
+
+    op.drop_table("web_session")
     with op.batch_alter_table("training_order", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_training_order_school_id"))
         batch_op.drop_index(batch_op.f("ix_training_order_enterprise_id"))

@@ -224,6 +224,14 @@ class RateLimit:
                 org_id = self.keys.organization_for(key_hash)
             if org_id is not None:
                 return f"org:{org_id}"
+        cookie_organization = getattr(self.fastapi_app.state, "cookie_organization", None)
+        if token is None and cookie_organization is not None:
+            # A signed-in page request: the organisation its (signed) session cookie names.
+            for name, value in scope.get("headers", []):
+                if name == b"cookie":
+                    org_id = cookie_organization(value.decode("latin-1"))
+                    if org_id is not None:
+                        return f"org:{org_id}"
         client = scope.get("client")
         return f"addr:{client[0] if client else 'unknown'}"
 

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
+from typing import Any
 
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from service.db import is_writer
 from service.errors import NotFound
 from service.orgs import repository as repo
 from service.orgs.keys import hash_key
@@ -13,6 +17,8 @@ from service.orgs.schemas import OrganizationCreate
 from service.orm import ApiKey, Organization, utcnow
 
 KEY_PREFIX = "tm_"
+# "Last used" is written at most this often per key, so reading calls do not each write.
+LAST_USED_EVERY = timedelta(minutes=5)
 
 
 def new_key() -> str:
@@ -58,3 +64,23 @@ def revoke(session: Session, organization_id: str, key_id: str) -> ApiKey:
         key.revoked_at = utcnow()
     session.flush()
     return key
+
+
+def note_use(app_state: Any, session: Session, key_hash: str) -> None:
+    """Record that a key signed a request (for the keys page's "last used"), at most every
+    ``LAST_USED_EVERY``. In the request's own session when it writes, else in a short write of its own."""
+    row = session.execute(select(ApiKey.id, ApiKey.last_used_at).where(ApiKey.key_hash == key_hash)).first()
+    if row is None:
+        return
+    now = utcnow()
+    if row.last_used_at is not None and now - row.last_used_at < LAST_USED_EVERY:
+        return
+    stmt = update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now)
+    if is_writer(session):
+        session.execute(stmt)
+        return
+    makers = getattr(app_state, "write_sessions", None)
+    if makers is None:
+        return
+    with makers() as writer, writer.begin():
+        writer.execute(stmt)

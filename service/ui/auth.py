@@ -1,10 +1,12 @@
 """Browser sessions and CSRF tokens for the web pages.
 
-Sign-in takes an organisation's API key once and sets ``tm_session``: a signed (itsdangerous),
-timestamped cookie holding the organisation id, the id of the API key used and a random CSRF nonce.
-It is HttpOnly, SameSite=Strict, Secure when the request came over HTTPS, and expires after
-``SESSION_MAX_AGE`` seconds (checked from the signed timestamp, not only by the browser). Every page
-request re-checks that the key still exists and is not revoked, so revoking a key ends its sessions.
+Sign-in takes an organisation's API key once, stores a session row (``web_session``) and sets
+``tm_session``: a signed (itsdangerous), timestamped cookie holding the session's id, the organisation
+id, the id of the API key used and a random CSRF nonce. It is HttpOnly, SameSite=Strict, Secure when
+the request came over HTTPS, and expires after ``SESSION_MAX_AGE`` seconds (checked from the signed
+timestamp, not only by the browser). Every page request re-checks the session row (signing out ends
+it, so a saved copy of the cookie no longer signs in) and that the key still exists and is not
+revoked, so revoking a key ends its sessions.
 
 CSRF: every state-changing form carries ``csrf_token = HMAC(secret, nonce)``. Signed in, the nonce is the
 one inside the session cookie; before sign-in it is a random ``tm_csrf`` cookie. A POST whose token does
@@ -30,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from service.orgs import repository as orgs_repo
 from service.orgs.keys import hash_key
-from service.orm import Organization
+from service.orm import ApiKey, Organization, WebSession, utcnow
 from service.settings import Settings
 
 SESSION_COOKIE = "tm_session"
@@ -52,6 +54,7 @@ class PageSession:
     organization_id: str
     key_id: str
     nonce: str
+    session_id: str = ""
 
 
 class SessionCodec:
@@ -63,7 +66,9 @@ class SessionCodec:
         self.max_age = max_age
 
     def dumps(self, session: PageSession) -> str:
-        return self._serializer.dumps({"o": session.organization_id, "k": session.key_id, "n": session.nonce})
+        return self._serializer.dumps(
+            {"o": session.organization_id, "k": session.key_id, "n": session.nonce, "s": session.session_id}
+        )
 
     def loads(self, value: str | None) -> PageSession | None:
         if not value:
@@ -74,10 +79,12 @@ class SessionCodec:
             return None
         if not isinstance(data, dict):
             return None
-        org, key, nonce = data.get("o"), data.get("k"), data.get("n")
+        org, key, nonce, sid = data.get("o"), data.get("k"), data.get("n"), data.get("s")
         if not (isinstance(org, str) and isinstance(key, str) and isinstance(nonce, str)):
             return None
-        return PageSession(organization_id=org, key_id=key, nonce=nonce)
+        if not isinstance(sid, str):
+            return None
+        return PageSession(organization_id=org, key_id=key, nonce=nonce, session_id=sid)
 
     def csrf_token(self, nonce: str) -> str:
         return hmac.new(self._secret, b"csrf:" + nonce.encode(), hashlib.sha256).hexdigest()
@@ -121,9 +128,32 @@ def read_session(request: Request) -> PageSession | None:
     return codec(request).loads(request.cookies.get(SESSION_COOKIE))
 
 
+def organization_in_cookie(codec: SessionCodec, cookie_header: str) -> str | None:
+    """The organisation a request's (validly signed) session cookie names; for the rate limit, which
+    counts page requests against the signed-in organisation."""
+    from http.cookies import CookieError, SimpleCookie
+
+    try:
+        cookies = SimpleCookie(cookie_header)
+    except CookieError:
+        return None
+    morsel = cookies.get(SESSION_COOKIE)
+    page_session = codec.loads(morsel.value if morsel is not None else None)
+    return page_session.organization_id if page_session is not None else None
+
+
 def signed_in_org(session: Session, page_session: PageSession | None) -> Organization | None:
-    """The session's organisation while the key it signed in with is still valid."""
-    if page_session is None:
+    """The session's organisation while the session has not been ended (signed out) and the key it
+    signed in with is still valid."""
+    if page_session is None or not page_session.session_id:
+        return None
+    row = session.get(WebSession, page_session.session_id)
+    if (
+        row is None
+        or row.ended_at is not None
+        or row.organization_id != page_session.organization_id
+        or row.key_id != page_session.key_id
+    ):
         return None
     key = orgs_repo.get_key(session, page_session.organization_id, page_session.key_id)
     if key is None or key.revoked_at is not None:
@@ -131,13 +161,32 @@ def signed_in_org(session: Session, page_session: PageSession | None) -> Organiz
     return key.organization
 
 
-def org_and_key_for(session: Session, api_key: str) -> tuple[Organization, str] | None:
-    """The organisation an API key belongs to and the key's id; None when not valid or revoked."""
+def start_session(session: Session, org: Organization, key: ApiKey) -> PageSession:
+    """Store a new signed-in session for ``org`` (signed in with ``key``)."""
+    row = WebSession(organization_id=org.id, key_id=key.id)
+    session.add(row)
+    key.last_used_at = utcnow()
+    session.flush()
+    return PageSession(organization_id=org.id, key_id=key.id, nonce=new_nonce(), session_id=row.id)
+
+
+def end_session(session: Session, page_session: PageSession | None) -> None:
+    """Sign out: the session's row is ended, so no copy of its cookie signs in again."""
+    if page_session is None or not page_session.session_id:
+        return
+    row = session.get(WebSession, page_session.session_id)
+    if row is not None and row.ended_at is None:
+        row.ended_at = utcnow()
+        session.flush()
+
+
+def org_and_key_for(session: Session, api_key: str) -> tuple[Organization, ApiKey] | None:
+    """The organisation an API key belongs to and the key; None when not valid or revoked."""
     digest = hash_key(api_key)
     org = orgs_repo.org_for_key_hash(session, digest)
     if org is None:
         return None
     for key in orgs_repo.keys_of(session, org.id):
         if key.key_hash == digest and key.revoked_at is None:
-            return org, key.id
+            return org, key
     return None

@@ -66,6 +66,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "范围内 {demands} 个需求，共需 {headcount} 人",
         "{demands} demands in scope, headcount {headcount}",
     ),
+    "scope_counts_one": ("范围内 1 个需求，共需 {headcount} 人", "1 demand in scope, headcount {headcount}"),
     "overall_coverage": ("总体覆盖率：{pct}", "Overall coverage: {pct}"),
     "scope_is_demand": ("范围：需求“{title}”", "Scope: demand “{title}”"),
     "scope_is_region": (
@@ -177,6 +178,157 @@ STRINGS: dict[str, tuple[str, str]] = {
     "fulfilment_rate": ("履约率", "Fulfilment rate"),
     "not_available": ("—", "—"),
     "unavailable_yet": ("该数据暂不可用。", "This data is not available yet."),
+    # Forms and the pages that do the work
+    "form_has_problems": (
+        "表单有问题，请修改后再保存。",
+        "The form has problems; correct them and save again.",
+    ),
+    "changed_meanwhile": (
+        "该记录在您打开页面后已被修改。请重新加载页面查看最新内容后再操作；您的修改未保存。",
+        "This was changed meanwhile, after you opened the page. Reload the page to see the current "
+        "version and try again; nothing was saved.",
+    ),
+    "reload": ("重新加载", "Reload"),
+    "save": ("保存", "Save"),
+    "cancel": ("取消", "Cancel"),
+    "edit": ("编辑", "Edit"),
+    "yes": ("是", "yes"),
+    "description": ("描述", "Description"),
+    "description_hint": (
+        "不填写技能时，将根据描述自动推断技能。",
+        "Without skills, the skills are inferred from the description.",
+    ),
+    "deadline": ("截止日期", "Deadline"),
+    "skills": ("技能", "Skills"),
+    "skills_hint": (
+        "每行一个技能：名称 | 重要度(1–5) | 等级(1–5) | required（后三项可省略）",
+        "One skill a line: name | importance (1–5) | level (1–5) | required (all but the name optional)",
+    ),
+    "add_skill": ("再添加一个技能（可从技能库中选择）", "Add one more skill (from the taxonomy)"),
+    "suggest_skills": ("根据标题和描述推荐技能", "Suggest skills from the title and description"),
+    "skills_suggested": ("已推荐 {n} 个技能，请检查后保存。", "{n} skills suggested; check them and save."),
+    "skills_suggested_one": ("已推荐 1 个技能，请检查后保存。", "1 skill suggested; check it and save."),
+    "new_demand": ("发布需求", "Post a demand"),
+    "edit_demand": ("编辑需求", "Edit the demand"),
+    "demands": ("需求", "Demands"),
+    "open_demands": ("开放的需求", "Open demands"),
+    "posted_by": ("发布机构", "Posted by"),
+    "importance": ("重要度", "Importance"),
+    "level": ("等级", "Level"),
+    "required": ("必需", "Required"),
+    "inferred": ("自动推断", "inferred"),
+    "last_run_found": ("上次匹配找到 {n} 位候选人。", "The last run found {n} candidates."),
+    "last_run_found_one": ("上次匹配找到 1 位候选人。", "The last run found 1 candidate."),
+    "see_matches": ("查看匹配结果", "See the matches"),
+    "covering_programs": ("覆盖该需求的专业", "Programmes that cover this demand"),
+    "program": ("专业", "Programme"),
+    "gaps_count": ("缺口技能数", "Skills missing"),
+    "actions": ("操作", "Actions"),
+    "place_order": ("下达培养订单", "Place a training order"),
+    "no_programs_anywhere": ("联合体中还没有专业。", "No programmes in the consortium yet."),
+    "new_program": ("发布专业", "Post a programme"),
+    "edit_program": ("编辑专业", "Edit the programme"),
+    "new_course": ("添加课程", "Add a course"),
+    "new_course_for": ("为“{name}”添加课程", "Add a course to “{name}”"),
+    "course_list": ("课程", "Courses"),
+    "no_courses": ("尚无课程。", "No courses yet."),
+    "hours": ("学时", "Hours"),
+    "learning_outcomes": ("学习成果", "Learning outcomes"),
+    "one_per_line": ("每行一项。", "One a line."),
+    "new_order": ("下达培养订单", "Place a training order"),
+    "orders_title": ("培养订单", "Training orders"),
+    "order_title": ("培养订单", "Training order"),
+    "order": ("订单", "Order"),
+    "placed_by": ("下单机构", "Placed by"),
+    "your_next_step": ("您可执行的操作", "What you can do"),
+    "no_orders": ("暂无培养订单。", "No training orders yet."),
+    "from_programme": ("（按所选专业）", "(the programme's school)"),
+    "none_chosen": ("（无）", "(none)"),
+    "start_date": ("开始日期", "Start date"),
+    "end_date": ("结束日期", "End date"),
+    "curriculum_additions": ("需补充的课程内容", "Curriculum additions"),
+    "additions_hint": (
+        "每行一项；已根据缺口分析预填（缺口和部分覆盖的技能）。",
+        "One a line; prefilled from the gap report (the skills missing or partly covered).",
+    ),
+    "notes": ("备注", "Notes"),
+    "no_actions": ("您当前不能对该订单执行操作。", "There is nothing for you to do on this order now."),
+    "action_create": ("下达", "placed"),
+    "action_accept": ("接受", "Accept"),
+    "action_reject": ("拒绝", "Reject"),
+    "action_start": ("开始培养", "Start training"),
+    "action_deliver": ("交付毕业生", "Deliver graduates"),
+    "action_cancel": ("取消订单", "Cancel the order"),
+    "unknown_action": ("未知操作。", "Unknown action."),
+    "choose_graduates": ("选择交付的毕业生（最多 {n} 人）", "Choose the graduates delivered (at most {n})"),
+    "no_graduates": ("没有可交付的毕业生。", "No graduates to deliver."),
+    "reason": ("原因", "Reason"),
+    "delivered_graduates": ("已交付的毕业生", "Delivered graduates"),
+    "history": ("历史记录", "History"),
+    "time": ("时间", "Time"),
+    "who": ("机构", "Who"),
+    "action": ("操作", "Action"),
+    "import_graduates": ("导入毕业生", "Import graduates"),
+    "upload_file": ("上传文件", "Upload a file"),
+    "file": ("文件", "File"),
+    "import_format_hint": (
+        "CSV（UTF-8，首行为列名）或 JSON Lines（每行一个对象），与命令行导入的格式相同。例如：",
+        "CSV (UTF-8, a header row) or JSON lines (one object a line), the command line's format. "
+        "For example:",
+    ),
+    "check_file": ("检查文件", "Check the file"),
+    "no_file": ("请选择要上传的文件。", "Choose a file to upload."),
+    "file_not_read": ("无法读取该文件，未保存任何内容：", "The file could not be read; nothing was stored:"),
+    "import_checked": ("已检查“{name}”", "Checked “{name}”"),
+    "import_counts": (
+        "共 {records} 行：有效 {valid} 行，有问题 {bad} 行。",
+        "{records} rows: {valid} valid, {bad} with problems.",
+    ),
+    "nothing_stored_yet": (
+        "尚未保存任何内容。修改文件后可重新上传，或只保存有效的行。",
+        "Nothing has been stored yet. Fix the file and upload it again, or store the valid rows only.",
+    ),
+    "store_valid_rows": ("保存 {n} 行有效数据", "Store the {n} valid rows"),
+    "store_valid_rows_one": ("保存 1 行有效数据", "Store the valid row"),
+    "import_done": ("“{name}”已导入。", "“{name}” imported."),
+    "created": ("新增", "Created"),
+    "updated": ("更新", "Updated"),
+    "unchanged": ("未变", "Unchanged"),
+    "skipped": ("跳过（有问题）", "Skipped (with problems)"),
+    "line": ("行", "Line"),
+    "column": ("列", "Column"),
+    "problem": ("问题", "Problem"),
+    "keys_title": ("API 密钥", "API keys"),
+    "issue_key": ("签发新密钥", "Issue a new key"),
+    "key_issued": ("新密钥：", "The new key:"),
+    "key_shown_once": (
+        "此密钥只显示这一次，请立即妥善保存。系统只保存其摘要。",
+        "It is shown this once only: store it safely now. Only its hash is kept.",
+    ),
+    "key_prefix": ("前缀", "Prefix"),
+    "created_at": ("创建时间", "Created"),
+    "last_used": ("最近使用", "Last used"),
+    "never": ("从未", "never"),
+    "active": ("有效", "active"),
+    "revoked_on": ("已于 {time} 吊销", "revoked {time}"),
+    "revoke": ("吊销", "Revoke"),
+    "keys_note": (
+        "吊销密钥后，使用该密钥的程序和网页会话立即失效。",
+        "Revoking a key ends the programs and page sessions that use it at once.",
+    ),
+    "next_actions": ("下一步", "Next steps"),
+    "demands_without_matches": ("尚未匹配的开放需求", "Open demands without matches"),
+    "orders_awaiting": ("等待您处理的订单", "Orders awaiting your action"),
+    "largest_gaps": ("缺口最大的专业", "Programmes with the largest gaps"),
+    "nothing_waiting": ("暂无待办事项。", "Nothing is waiting."),
+    "region_figures": ("本地区概况", "The region's figures"),
+    "n_open_demands": ("开放需求", "Open demands"),
+    "n_programs": ("专业", "Programmes"),
+    "n_graduates": ("毕业生", "Graduates"),
+    "n_orders": ("培养订单", "Training orders"),
+    "see_dashboard": ("查看联合体看板", "See the consortium dashboard"),
+    "graduates_nav": ("毕业生导入", "Import graduates"),
+    "programs_nav": ("专业", "Programmes"),
     # Errors
     "error": ("出错了", "Something went wrong"),
     "not_found": ("页面不存在", "Page not found"),
@@ -192,6 +344,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "bad_request": ("请求无效", "Invalid request"),
     "back_home": ("返回首页", "Back to the home page"),
 }
+
+
+# The value that decides singular or plural, by text (default ``n``).
+PLURAL_COUNT = {"scope_counts": "demands"}
 
 
 def negotiate(accept_language: str | None) -> str:
@@ -232,6 +388,10 @@ def translator(lang: str) -> Callable[..., str]:
     index = 0 if lang == "zh" else 1
 
     def t(key: str, **values: object) -> str:
+        # A count of one takes the singular text, when there is one ("1 demand", not "1 demands").
+        count = values.get(PLURAL_COUNT.get(key, "n"))
+        if count == 1 and f"{key}_one" in STRINGS:
+            key = f"{key}_one"
         pair = STRINGS.get(key)
         text = pair[index] if pair else key
         return text.format(**values) if values else text

@@ -26,8 +26,14 @@ OptionalText = Annotated[str | None, Query(max_length=200)]
 
 def install(app: FastAPI) -> None:
     """Register the pages and their static files on the app (called once by the app factory)."""
-    app.state.ui_codec = auth.SessionCodec(auth.derive_secret(app.state.settings))
+    codec = auth.SessionCodec(auth.derive_secret(app.state.settings))
+    app.state.ui_codec = codec
+    # The rate limit counts a page request against the organisation its session cookie names.
+    app.state.cookie_organization = lambda cookie_header: auth.organization_in_cookie(codec, cookie_header)
     app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="ui-static")
+    from service.ui import work
+
+    app.include_router(work.router)  # before the catch-all 404 page of ``router``
     app.include_router(router)
 
 
@@ -48,7 +54,6 @@ def sign_in_form(ctx: AnyPage, next: Annotated[str | None, Query(max_length=2000
 
 
 @router.post("/sign-in")
-@read_only
 def sign_in(
     request: Request,
     ctx: AnyPage,
@@ -68,8 +73,8 @@ def sign_in(
             hours=auth.SESSION_MAX_AGE // 3600,
             error=ctx.t("bad_key"),
         )
-    org, key_id = found
-    page_session = auth.PageSession(organization_id=org.id, key_id=key_id, nonce=auth.new_nonce())
+    org, key = found
+    page_session = auth.start_session(session, org, key)
     response = ctx.redirect(safe_next(next))
     value = auth.codec(request).dumps(page_session)
     auth.set_cookie(request, response, auth.SESSION_COOKIE, value, auth.SESSION_MAX_AGE)
@@ -78,10 +83,10 @@ def sign_in(
 
 
 @router.post("/sign-out")
-@read_only
-def sign_out(request: Request, ctx: AnyPage, csrf_token: Token = "") -> Response:
+def sign_out(request: Request, ctx: AnyPage, session: SessionDep, csrf_token: Token = "") -> Response:
     ctx.check_csrf(csrf_token)
     ctx.new_csrf_cookie = False
+    auth.end_session(session, auth.read_session(request))
     response = ctx.redirect("/ui/sign-in")
     auth.clear_cookie(request, response, auth.SESSION_COOKIE)
     return response
@@ -106,9 +111,9 @@ def switch_language(
 
 
 @router.get("/")
-def home(ctx: SignedIn, session: SessionDep) -> Response:
+def home(ctx: SignedIn, session: SessionDep, request: Request) -> Response:
     assert ctx.org is not None
-    data = views.home(session, ctx.org)
+    data = views.home(session, ctx.org, request.app.state)
     return ctx.render("home.html", page_title=ctx.t("home"), **data)
 
 

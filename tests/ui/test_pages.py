@@ -426,3 +426,455 @@ def test_dashboard_shows_aggregates_only(client: TestClient) -> None:
     html = _is_html(client.get("/ui/dashboard", params={"region": "Wuhu"}), 200)
     wuhu = client.get("/v1/insights/skills", params={"region": "Wuhu"}, headers=c.government.headers).json()
     assert _bar_keys(html, "shortage-chart") == [s["skill"] for s in wuhu["items"][:10]]
+
+
+# -- doing the work from the pages --------------------------------------------------------------------
+
+LANGS = {"en": "en-GB,en;q=0.9", "zh": "zh-CN,zh;q=0.9"}
+SAVED_TEXT = {"en": "Post a demand", "zh": "发布需求"}
+
+
+def _post(client: TestClient, path: str, data: dict[str, object], *, token_from: str | None = None) -> object:
+    token = page_token(client, token_from or path)
+    return client.post(path, data={**data, "csrf_token": token}, follow_redirects=False)
+
+
+def _redirected_to(r: object, prefix: str) -> str:
+    assert r.status_code == 303, r.text  # type: ignore[attr-defined]
+    location = str(r.headers["location"])  # type: ignore[attr-defined]
+    assert location.startswith(prefix), location
+    return location
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_an_enterprise_posts_edits_and_matches_a_demand(client: TestClient, lang: str) -> None:
+    client.headers["Accept-Language"] = LANGS[lang]
+    c = seed(client, orders=False)
+    sign_in(client, c.enterprise)
+    form = _is_html(client.get("/ui/demands/new"), 200)
+    assert SAVED_TEXT[lang] in form
+    for name in ("title", "description", "region", "industry", "headcount", "deadline", "skills"):
+        assert f'name="{name}"' in form
+
+    r = _post(
+        client,
+        "/ui/demands/new",
+        {
+            "title": "Maintenance technician",
+            "description": "Keeps CNC lines running.",
+            "region": "Hefei",
+            "industry": "manufacturing",
+            "headcount": "3",
+            "deadline": "2027-06-30",
+            "skills": "CNC machining | 5 | 3 | required\nquality inspection | 2",
+        },
+    )
+    location = _redirected_to(r, "/ui/demands/")
+    demand_id = location.rsplit("/", 1)[1]
+    api = client.get(f"/v1/demands/{demand_id}", headers=c.enterprise.headers).json()
+    assert api["title"] == "Maintenance technician" and api["headcount"] == 3
+    assert api["deadline"] == "2027-06-30"
+    assert [(s["name"], s["importance"], s["level"], s["required"]) for s in api["skills"]] == [
+        ("CNC machining", 5, 3, True),
+        ("quality inspection", 2, None, False),
+    ]
+    page = _is_html(client.get(location), 200)
+    assert "Maintenance technician" in page
+    assert "Mechatronics" in page  # a programme that covers it, with a way to order training
+    assert f"/ui/training-orders/new?demand_id={demand_id}&amp;program_id={c.program['id']}" in page
+
+    # Edit: the form is prefilled; a bad line is named, nothing is saved.
+    edit = _is_html(client.get(f"{location}/edit"), 200)
+    assert "CNC machining | 5 | 3 | required" in edit
+    r = _post(
+        client,
+        f"{location}/edit",
+        {"title": "Maintenance technician", "headcount": "0", "skills": "welding | nine", "version": "1"},
+        token_from=f"{location}/edit",
+    )
+    body = _is_html(r, 422)
+    assert "line 1: importance &#39;nine&#39;" in body or "line 1: importance 'nine'" in unescape(body)
+    assert 'id="headcount-error"' in body
+    r = _post(
+        client,
+        f"{location}/edit",
+        {
+            "title": "Maintenance lead",
+            "headcount": "4",
+            "skills": "welding | 4",
+            "version": "1",
+            "status": "open",
+        },
+        token_from=f"{location}/edit",
+    )
+    _redirected_to(r, location)
+    api = client.get(f"/v1/demands/{demand_id}", headers=c.enterprise.headers).json()
+    assert api["title"] == "Maintenance lead" and [s["name"] for s in api["skills"]] == ["welding"]
+
+    # A page opened before that change cannot overwrite it.
+    r = _post(
+        client,
+        f"{location}/edit",
+        {"title": "Stale", "headcount": "4", "skills": "welding", "version": "1"},
+        token_from=f"{location}/edit",
+    )
+    body = _is_html(r, 409)
+    assert ("changed meanwhile" if lang == "en" else "已被修改") in body
+    assert (
+        client.get(f"/v1/demands/{demand_id}", headers=c.enterprise.headers).json()["title"]
+        == "Maintenance lead"
+    )
+
+    # Run matching from the demand's page.
+    r = _post(client, f"/ui/demands/{c.demand['id']}/matches", {"top_k": "3"}, token_from=location)
+    assert r.status_code == 303
+    page = _is_html(client.get(f"/ui/demands/{c.demand['id']}"), 200)
+    assert f"/ui/demands/{c.demand['id']}/matches" in page and 'id="last-run"' in page
+
+
+def test_demand_form_needs_its_token_and_the_right_kind(client: TestClient) -> None:
+    c = seed(client, orders=False)
+    sign_in(client, c.enterprise)
+    r = client.post(
+        "/ui/demands/new", data={"title": "x", "headcount": "1", "skills": "a"}, follow_redirects=False
+    )
+    _is_html(r, 403)
+    assert len(client.get("/v1/demands", headers=c.enterprise.headers).json()["items"]) == 3
+    sign_in(client, c.school)
+    assert NOT_FOUND_EN in _is_html(client.get("/ui/demands/new"), 404)
+    assert NOT_FOUND_EN in _is_html(client.get(f"/ui/demands/{c.demand['id']}/edit"), 404)
+    # Schools see open demands and reach their gap reports from them.
+    page = _is_html(client.get("/ui/demands"), 200)
+    assert c.other_demand["title"] in page
+    page = _is_html(client.get(f"/ui/demands/{c.demand['id']}"), 200)
+    assert f"/ui/programs/{c.program['id']}/gaps?scope=demand&amp;demand_id={c.demand['id']}" in page
+    sign_in(client, c.government)
+    assert NOT_FOUND_EN in _is_html(client.get("/ui/demands"), 404)
+
+
+def test_suggest_skills_fills_the_textarea_and_stores_nothing(client: TestClient) -> None:
+    c = seed(client, orders=False)
+    sign_in(client, c.enterprise)
+    r = _post(
+        client,
+        "/ui/demands/new",
+        {
+            "title": "CNC operator",
+            "description": "Operates CNC machines.",
+            "headcount": "2",
+            "skills": "welding",
+            "suggest": "1",
+        },
+    )
+    body = _is_html(r, 200)
+    assert 'id="notice"' in body and "welding" in body and "Operates CNC machines." in body
+    assert len(client.get("/v1/demands", headers=c.enterprise.headers).json()["items"]) == 3
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_school_posts_a_programme_with_courses(client: TestClient, lang: str) -> None:
+    client.headers["Accept-Language"] = LANGS[lang]
+    school = make_org(client, "school", "Hefei Tech")
+    sign_in(client, school)
+    r = _post(
+        client, "/ui/programs/new", {"name": "Industrial robotics", "code": "ROB-1", "description": "Robots."}
+    )
+    location = _redirected_to(r, "/ui/programs/")
+    program_id = location.rsplit("/", 1)[1]
+    r = _post(
+        client,
+        f"{location}/courses/new",
+        {
+            "title": "Robot programming",
+            "code": "R1",
+            "hours": "64",
+            "learning_outcomes": "program an industrial robot\n\nteach positions",
+            "skills": "industrial robot operation\nPLC programming",
+        },
+    )
+    _redirected_to(r, location)
+    r = _post(client, f"{location}/courses/new", {"title": "", "hours": "lots"})
+    body = _is_html(r, 422)
+    assert 'id="title-error"' in body and 'id="hours-error"' in body
+    api = client.get(f"/v1/programs/{program_id}", headers=school.headers).json()
+    assert api["code"] == "ROB-1" and len(api["courses"]) == 1
+    course = api["courses"][0]
+    assert course["hours"] == 64
+    assert course["learning_outcomes"] == ["program an industrial robot", "teach positions"]
+    assert course["skills"] == ["industrial robot operation", "PLC programming"]
+
+    r = _post(
+        client, f"{location}/edit", {"name": "Robotics", "code": "ROB-1", "version": str(api["version"])}
+    )
+    _redirected_to(r, location)
+    page = _is_html(client.get(location), 200)
+    assert "Robotics" in page and "Robot programming" in page
+    assert client.get(f"/v1/programs/{program_id}", headers=school.headers).json()["name"] == "Robotics"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_an_order_is_placed_accepted_started_and_delivered_from_the_pages(
+    client: TestClient, lang: str
+) -> None:
+    client.headers["Accept-Language"] = LANGS[lang]
+    c = seed(client, orders=False)
+    sign_in(client, c.enterprise)
+    path = f"/ui/training-orders/new?demand_id={c.demand['id']}&program_id={c.program['id']}"
+    form = _is_html(client.get(path), 200)
+    gaps = client.get(
+        f"/v1/programs/{c.program['id']}/gaps", params={"demand_id": c.demand["id"]}, headers=c.school.headers
+    ).json()
+    expected = [s["skill"] for s in gaps["skills"] if s["status"] in ("gap", "partial")]
+    assert expected
+    textarea = form[form.index('id="curriculum_additions"') :]
+    textarea = textarea[textarea.index(">") + 1 : textarea.index("</textarea>")]
+    assert unescape(textarea).splitlines() == expected
+    assert f'<option value="{c.school.id}" selected>' in form
+
+    r = _post(
+        client,
+        "/ui/training-orders/new",
+        {
+            "school_id": c.school.id,
+            "program_id": c.program["id"],
+            "demand_id": c.demand["id"],
+            "headcount": "2",
+            "start_date": "2027-03-01",
+            "end_date": "2027-01-01",
+            "curriculum_additions": textarea,
+        },
+        token_from=path,
+    )
+    assert 'id="end_date-error"' in _is_html(r, 422)
+    r = _post(
+        client,
+        "/ui/training-orders/new",
+        {
+            "school_id": c.school.id,
+            "program_id": c.program["id"],
+            "demand_id": c.demand["id"],
+            "headcount": "2",
+            "start_date": "2027-03-01",
+            "end_date": "2027-07-01",
+            "curriculum_additions": unescape(textarea),
+        },
+        token_from=path,
+    )
+    location = _redirected_to(r, "/ui/training-orders/")
+    order_id = location.rsplit("/", 1)[1]
+    order = client.get(f"/v1/training-orders/{order_id}", headers=c.enterprise.headers).json()
+    assert order["curriculum_additions"] == expected and order["status"] == "proposed"
+    page = _is_html(client.get(location), 200)
+    assert 'id="action-cancel"' in page and 'id="action-accept"' not in page
+
+    # The school: one button per allowed action, the version carried in each form.
+    sign_in(client, c.school)
+    home = _is_html(client.get("/ui/"), 200)
+    assert f"/ui/training-orders/{order_id}" in home  # awaiting its action
+    page = _is_html(client.get(location), 200)
+    assert {"accept", "reject", "cancel"} == set(re.findall(r'id="action-(\w+)"', page))
+    token = csrf_token(page)
+
+    def act(action: str, version: int, **extra: object) -> object:
+        data = {"action": action, "version": str(version), "csrf_token": token, **extra}
+        return client.post(f"{location}/transitions", data=data, follow_redirects=False)
+
+    _redirected_to(act("accept", 1), location)
+    stale = act("reject", 1)  # the page still shows version 1
+    body = _is_html(stale, 409)
+    assert ("changed meanwhile" if lang == "en" else "已被修改") in body
+    assert (
+        client.get(f"/v1/training-orders/{order_id}", headers=c.school.headers).json()["status"] == "accepted"
+    )
+    _redirected_to(act("start", 2), location)
+    page = _is_html(client.get(location), 200)
+    assert 'name="graduate_ids"' in page
+    r = act("deliver", 3, graduate_ids=c.graduate_ids[:3])
+    assert "3 graduates; the order is for 2" in _is_html(r, 422)
+    _redirected_to(act("deliver", 3, graduate_ids=c.graduate_ids[:2]), location)
+    order = client.get(f"/v1/training-orders/{order_id}", headers=c.enterprise.headers).json()
+    assert order["status"] == "delivered"
+    assert sorted(d["graduate_id"] for d in order["deliveries"]) == sorted(c.graduate_ids[:2])
+    page = _is_html(client.get(location), 200)
+    sign_in(client, c.enterprise)
+    page = _is_html(client.get(location), 200)
+    assert "HT-2026" not in page  # the enterprise sees graduates pseudonymously
+    assert len(re.findall(r"<tr><td>\d{4}-\d\d-\d\d", page)) == 4  # created, accepted, started, delivered
+    listing = _is_html(client.get("/ui/training-orders"), 200)
+    assert order_id[:8] in listing
+
+
+GRADUATES_CSV = (
+    "external_ref,program_id,graduation_year,skills,certificates\n"
+    "S-1,MECH-01,2026,CNC machining:4; AutoCAD,CNC operator\n"
+    "S-2,MECH-01,twenty,welding:2,\n"
+    "S-3,NOPE,2026,welding:9,\n"
+    "S-4,,2025,PLC programming:3,\n"
+)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_school_imports_graduates_after_seeing_the_bad_rows(client: TestClient, lang: str) -> None:
+    client.headers["Accept-Language"] = LANGS[lang]
+    school = make_org(client, "school", "Hefei Tech")
+    make_program(client, school)
+    sign_in(client, school)
+    token = page_token(client, "/ui/graduates/import")
+    r = client.post(
+        "/ui/graduates/import",
+        data={"csrf_token": token},
+        files={"file": ("export.csv", GRADUATES_CSV.encode("utf-8-sig"), "text/csv")},
+    )
+    body = _is_html(r, 422)
+    rows = re.findall(r'<tr><td class="num">(\d+)</td><td>([^<]*)</td><td>([^<]*)</td></tr>', body)
+    assert [(line, column) for line, column, _ in rows] == [("3", "graduation_year"), ("4", "skills")]
+    assert "&#39;twenty&#39; is not a year" in body
+    assert client.get("/v1/graduates", headers=school.headers).json()["items"] == []  # nothing stored yet
+
+    content = re.search(r'name="content" value="([^"]+)"', body)
+    assert content
+    r = client.post(
+        "/ui/graduates/import",
+        data={"csrf_token": token, "content": content.group(1), "filename": "export.csv", "confirm": "1"},
+    )
+    body = _is_html(r, 200)
+    assert re.search(r'id="count-created">2<', body) and re.search(r'id="count-skipped">2<', body)
+    stored = client.get("/v1/graduates", headers=school.headers).json()["items"]
+    assert sorted(g["external_ref"] for g in stored) == ["S-1", "S-4"]
+
+    # The fixed file: one more created, the others unchanged.
+    fixed = GRADUATES_CSV.replace("twenty", "2026").replace(
+        "S-3,NOPE,2026,welding:9", "S-3,MECH-01,2026,welding:3"
+    )
+    r = client.post(
+        "/ui/graduates/import",
+        data={"csrf_token": token},
+        files={"file": ("export.csv", fixed.encode(), "text/csv")},
+    )
+    body = _is_html(r, 200)
+    content = re.search(r'name="content" value="([^"]+)"', body)
+    assert content
+    r = client.post(
+        "/ui/graduates/import",
+        data={"csrf_token": token, "content": content.group(1), "filename": "export.csv", "confirm": "1"},
+    )
+    body = _is_html(r, 200)
+    assert re.search(r'id="count-created">2<', body) and re.search(r'id="count-unchanged">2<', body)
+
+
+def test_import_reports_a_file_it_cannot_read(client: TestClient) -> None:
+    school = make_org(client, "school")
+    sign_in(client, school)
+    token = page_token(client, "/ui/graduates/import")
+    r = client.post(
+        "/ui/graduates/import",
+        data={"csrf_token": token},
+        files={"file": ("export.csv", b"ref,name\nx,y\n", "text/csv")},
+    )
+    assert "line 1: missing column external_ref" in _is_html(r, 422)
+
+
+def test_keys_are_issued_once_listed_and_revoked(client: TestClient) -> None:
+    enterprise = make_org(client, "enterprise")
+    sign_in(client, enterprise)
+    page = _is_html(client.get("/ui/keys"), 200)
+    assert enterprise.key[:10] in page
+    r = _post(client, "/ui/keys", {})
+    body = _is_html(r, 201)
+    new_key = re.search(r'<code id="new-key">([^<]+)</code>', body)
+    assert new_key
+    assert (
+        client.get(
+            "/v1/organizations/me", headers={"Authorization": f"Bearer {new_key.group(1)}"}
+        ).status_code
+        == 200
+    )
+    listing = _is_html(client.get("/ui/keys"), 200)
+    assert new_key.group(1) not in listing  # shown once only
+    assert listing.count('class="danger"') == 2
+
+    # Revoke the new key: it stops working; the session (signed in with the first) goes on.
+    key_id = client.get(f"/v1/organizations/{enterprise.id}/api-keys", headers=admin_headers()).json()[1][
+        "id"
+    ]
+    r = client.post(
+        f"/ui/keys/{key_id}/revoke", data={"csrf_token": csrf_token(listing)}, follow_redirects=False
+    )
+    _redirected_to(r, "/ui/keys")
+    assert (
+        client.get(
+            "/v1/organizations/me", headers={"Authorization": f"Bearer {new_key.group(1)}"}
+        ).status_code
+        == 401
+    )
+    assert client.get("/ui/keys", follow_redirects=False).status_code == 200
+
+
+def test_keys_page_shows_when_each_key_was_last_used(client: TestClient) -> None:
+    school = make_org(client, "school")
+    r = client.post(
+        f"/v1/organizations/{school.id}/api-keys",
+        params={"revoke_existing": "false"},
+        headers=admin_headers(),
+    )
+    second = r.json()
+    sign_in(client, school)  # with the first key
+    page = _is_html(client.get("/ui/keys"), 200)
+    rows = re.findall(
+        r"<tr><th scope=\"row\"><code>([^<]+)…</code></th><td>[^<]+</td>\s*<td>([^<]+)</td>", page
+    )
+    assert dict(rows)[second["prefix"]] == "never"
+    assert (
+        client.get(
+            "/v1/organizations/me", headers={"Authorization": f"Bearer {second['api_key']}"}
+        ).status_code
+        == 200
+    )
+    page = _is_html(client.get("/ui/keys"), 200)
+    rows = re.findall(
+        r"<tr><th scope=\"row\"><code>([^<]+)…</code></th><td>[^<]+</td>\s*<td>([^<]+)</td>", page
+    )
+    assert len(rows) == 2 and all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", used) for _, used in rows)
+
+
+def test_a_cookie_saved_before_sign_out_no_longer_signs_in(client: TestClient) -> None:
+    school = make_org(client, "school")
+    sign_in(client, school)
+    saved = client.cookies["tm_session"]
+    r = client.post("/ui/sign-out", data={"csrf_token": page_token(client)}, follow_redirects=False)
+    assert r.status_code == 303
+    client.cookies.clear()
+    client.cookies.set("tm_session", saved, path="/ui")
+    assert client.get("/ui/", follow_redirects=False).status_code == 303
+
+
+def test_page_requests_count_against_the_organisations_rate_limit(app: FastAPI) -> None:
+    app.state.settings.rate_limit_per_minute = 5
+    with TestClient(app) as client:
+        school = make_org(client, "school")
+        sign_in(client, school)
+        cookie = client.cookies["tm_session"]
+        limiter = next(m for m in app.user_middleware if m.cls.__name__ == "RateLimit")
+        assert limiter
+        scope = {
+            "type": "http",
+            "headers": [(b"cookie", f"tm_session={cookie}".encode())],
+            "client": ("1.2.3.4", 1),
+        }
+        from service.ops.ratelimit import RateLimit
+
+        rl = RateLimit(lambda *a: None, fastapi_app=app, limit_per_minute=5)  # type: ignore[arg-type]
+        assert rl._bucket(scope) == f"org:{school.id}"
+        assert rl._bucket({**scope, "headers": []}) == "addr:1.2.3.4"
+
+
+def test_plural_of_one_demand(client: TestClient) -> None:
+    school = make_org(client, "school")
+    enterprise = make_org(client, "enterprise")
+    program = make_program(client, school)
+    make_demand(client, enterprise)
+    sign_in(client, school)
+    assert "1 demand in scope, headcount 5" in _is_html(client.get(f"/ui/programs/{program['id']}/gaps"), 200)
+    client.headers["Accept-Language"] = LANGS["zh"]
+    client.cookies.delete("tm_lang")
+    assert "范围内 1 个需求" in _is_html(client.get(f"/ui/programs/{program['id']}/gaps"), 200)
