@@ -21,6 +21,7 @@ order, owners last, so a non-owner's successful write would show up as the owner
 
 from __future__ import annotations
 
+import base64
 import re
 import uuid
 from collections.abc import Callable, Iterable
@@ -342,6 +343,73 @@ EXPECTATIONS: dict[tuple[str, str], list[Case]] = {
     ("POST", "/ui/demands/{demand_id}/matches"): page(
         ALL, 303, owners=A_ENT, wrong_kind=404, form=csrf_form(top_k="5"), expect=SIGNED_IN_OK
     ),
+    # pages that do the work: the API's role rules, a 404 page for another kind or another's object
+    ("GET", "/ui/demands/new"): page(DEMAND_OWNERS, 200, wrong_kind=404),
+    ("POST", "/ui/demands/new"): page(
+        DEMAND_OWNERS, 303, wrong_kind=404, form=csrf_form(title="New", headcount="2", skills="welding")
+    ),
+    ("GET", "/ui/demands"): page(MEMBERS, 200, wrong_kind=404),
+    ("GET", "/ui/demands/{demand_id}"): [
+        Case(MEMBERS, 200, owners=A_ENT, shared=True, ui=True, wrong_kind=404),
+        Case(
+            MEMBERS,
+            200,
+            owners=A_ENT,
+            ui=True,
+            wrong_kind=404,
+            params=lambda w: {"demand_id": w.ids["closed_demand"]},
+        ),
+    ],
+    ("GET", "/ui/demands/{demand_id}/edit"): page(DEMAND_OWNERS, 200, owners=A_ENT, wrong_kind=404),
+    ("POST", "/ui/demands/{demand_id}/edit"): page(
+        DEMAND_OWNERS,
+        303,
+        owners=A_ENT,
+        wrong_kind=404,
+        form=csrf_form(title="Renamed", headcount="3", skills="welding"),
+    ),
+    ("GET", "/ui/programs/new"): page(SCHOOL, 200, wrong_kind=404),
+    ("POST", "/ui/programs/new"): page(SCHOOL, 303, wrong_kind=404, form=csrf_form(name="New programme")),
+    ("GET", "/ui/programs/{program_id}"): page(SCHOOL, 200, owners=A_SCHOOL, wrong_kind=404),
+    ("GET", "/ui/programs/{program_id}/edit"): page(SCHOOL, 200, owners=A_SCHOOL, wrong_kind=404),
+    ("POST", "/ui/programs/{program_id}/edit"): page(
+        SCHOOL, 303, owners=A_SCHOOL, wrong_kind=404, form=csrf_form(name="Renamed")
+    ),
+    ("GET", "/ui/programs/{program_id}/courses/new"): page(SCHOOL, 200, owners=A_SCHOOL, wrong_kind=404),
+    ("POST", "/ui/programs/{program_id}/courses/new"): page(
+        SCHOOL, 303, owners=A_SCHOOL, wrong_kind=404, form=csrf_form(title="New course", skills="welding")
+    ),
+    ("GET", "/ui/training-orders/new"): page(DEMAND_OWNERS, 200, wrong_kind=404),
+    ("POST", "/ui/training-orders/new"): page(
+        DEMAND_OWNERS,
+        303,
+        wrong_kind=404,
+        form=lambda w: {"__csrf__": True, "school_id": w.ids["school_a"], "headcount": "1"},
+    ),
+    ("GET", "/ui/training-orders"): page(MEMBERS, 200, wrong_kind=404),
+    ("GET", "/ui/training-orders/{order_id}"): page(
+        MEMBERS, 200, owners=("enterprise-a", "school-a"), wrong_kind=404
+    ),
+    ("POST", "/ui/training-orders/{order_id}/transitions"): page(
+        MEMBERS,
+        303,
+        owners=("enterprise-a", "school-a"),
+        wrong_kind=404,
+        form=csrf_form(action="accept", version="1"),
+        expect={"enterprise-a": 409},  # a party, but accepting is the school's action
+    ),
+    ("GET", "/ui/graduates/import"): page(SCHOOL, 200, wrong_kind=404),
+    ("POST", "/ui/graduates/import"): page(
+        SCHOOL,
+        200,
+        wrong_kind=404,
+        form=csrf_form(
+            content=base64.b64encode(b"external_ref\nS-UI-1\n").decode(), filename="g.csv", confirm="1"
+        ),
+    ),
+    ("GET", "/ui/keys"): page(ALL, 200),
+    ("POST", "/ui/keys"): page(ALL, 201, form=csrf_form()),
+    ("POST", "/ui/keys/{key_id}/revoke"): page(ALL, 303, owners=A_ENT, form=csrf_form()),
 }
 
 

@@ -11,16 +11,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import unicodedata
+
 from markupsafe import Markup, escape
 
 STATUS_SYMBOL = {"covered": "✓", "partial": "◐", "gap": "✗", "met": "✓", "missing": "✗"}
 
 WIDTH = 800
-LABEL_W = 210
-NOTE_W = 200
+LABEL_W = 250
+NOTE_W = 190
 ROW_H = 30
 BAR_H = 18
 TOP = 8
+# What fits the label and note columns at 13 px: half-width units (a CJK character is two).
+LABEL_UNITS = 34
+NOTE_UNITS = 26
 
 
 @dataclass(frozen=True)
@@ -40,8 +45,30 @@ def _fmt(value: float) -> str:
     return f"{value:.4g}"
 
 
-def _short(text: str, limit: int = 26) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _units(char: str) -> int:
+    """Rough display width in half-width units: CJK and other wide characters count twice."""
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def _short(text: str, limit: int = 28) -> str:
+    """``text`` cut to about ``limit`` half-width units (a CJK character counts two), with "…"."""
+    if sum(_units(c) for c in text) <= limit:
+        return text
+    out, used = [], 0
+    for char in text:
+        used += _units(char)
+        if used > limit - 1:
+            break
+        out.append(char)
+    return "".join(out).rstrip() + "…"
+
+
+def _text(cls: str, x: float, y: float, text: str, limit: int, anchor: str = "") -> str:
+    """An SVG text, shortened to fit its column; the full text is its tooltip (``<title>``)."""
+    short = _short(text, limit)
+    tip = f"<title>{escape(text)}</title>" if short != text or cls == "label" else ""
+    anchor_attr = f' text-anchor="{anchor}"' if anchor else ""
+    return f'<text class="{cls}" x="{x}" y="{y}"{anchor_attr}>{tip}{escape(short)}</text>'
 
 
 def _hatch(pattern_id: str) -> str:
@@ -86,14 +113,13 @@ def hbar_chart(
         cls = "bar" + (" emphasis" if row.emphasis else "") + (" unknown" if row.unknown else "")
         parts.append(
             f'<g class="row{" emphasis" if row.emphasis else ""}">'
-            f'<text class="label" x="{LABEL_W - 8}" y="{y + BAR_H - 4}" text-anchor="end">'
-            f"<title>{escape(row.label)}</title>{escape(_short(row.label))}</text>"
-            f'<rect class="{cls}" x="{LABEL_W}" y="{y}" width="{max(total_w, 1.0):.1f}" height="{BAR_H}" '
+            + _text("label", LABEL_W - 8, y + BAR_H - 4, row.label, LABEL_UNITS, "end")
+            + f'<rect class="{cls}" x="{LABEL_W}" y="{y}" width="{max(total_w, 1.0):.1f}" height="{BAR_H}" '
             f'fill="{remainder_fill}" data-key="{escape(row.key or row.label)}" '
             f'data-total="{_fmt(row.total)}" data-filled="{_fmt(filled)}"/>'
             f'<rect class="bar-fill" x="{LABEL_W}" y="{y}" width="{fill_w:.1f}" height="{BAR_H}"/>'
-            f'<text class="note" x="{LABEL_W + bar_w + 8}" y="{y + BAR_H - 4}">{escape(row.note)}</text>'
-            "</g>"
+            + _text("note", LABEL_W + bar_w + 8, y + BAR_H - 4, row.note, NOTE_UNITS)
+            + "</g>"
         )
     parts.append("</svg>")
     return Markup("".join(parts))

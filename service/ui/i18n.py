@@ -329,6 +329,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     "see_dashboard": ("查看联合体看板", "See the consortium dashboard"),
     "graduates_nav": ("毕业生导入", "Import graduates"),
     "programs_nav": ("专业", "Programmes"),
+    # CSV columns
+    "csv_aliases": ("别名", "Aliases"),
+    "csv_course_id": ("证据课程编号", "Evidencing course id"),
+    "csv_nearest_course": ("最接近的课程", "Nearest course"),
+    "csv_graduate_id": ("毕业生编号", "Graduate id"),
+    "csv_school_id": ("院校编号", "School id"),
+    "csv_similarity": ("{skill}（相似度）", "{skill} (similarity)"),
+    "csv_skill_status": ("{skill}（状态）", "{skill} (status)"),
     # Errors
     "error": ("出错了", "Something went wrong"),
     "not_found": ("页面不存在", "Page not found"),

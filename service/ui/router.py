@@ -166,7 +166,9 @@ def gap_report_csv(
         industry=industry,
         t=ctx.t,
     )
-    return ctx.finish(views.csv_response(views.gap_csv_rows(page), f"gap-report-{page.program.id}.csv"))
+    return ctx.finish(
+        views.csv_response(views.gap_csv_rows(page, ctx.t), f"gap-report-{page.program.id}.csv")
+    )
 
 
 @router.get("/demands/{demand_id}/matches")
@@ -195,7 +197,9 @@ def run_demand_matches(
 def demand_matches_csv(demand_id: str, ctx: SignedIn, session: SessionDep) -> Response:
     assert ctx.org is not None
     page = views.matches_page(session, ctx.org, demand_id, t=ctx.t)
-    return ctx.finish(views.csv_response(views.matches_csv_rows(page), f"matches-{page.demand.id}.csv"))
+    return ctx.finish(
+        views.csv_response(views.matches_csv_rows(page, ctx.t), f"matches-{page.demand.id}.csv")
+    )
 
 
 @router.get("/dashboard")

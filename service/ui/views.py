@@ -230,19 +230,25 @@ def _q(value: str) -> str:
     return quote(value, safe="")
 
 
-def gap_csv_rows(page: GapPage) -> list[list[Any]]:
+def csv_pct(value: float | None) -> str:
+    """A share in a CSV: a percentage with one decimal."""
+    return "" if value is None else f"{float(value) * 100:.1f}%"
+
+
+def gap_csv_rows(page: GapPage, t: Any) -> list[list[Any]]:
+    """The gap report's table in the page's language: headers, status values, coverage in %."""
     rows: list[list[Any]] = [
         [
-            "skill",
-            "aliases",
-            "weight",
-            "headcount",
-            "coverage",
-            "status",
-            "course_id",
-            "course_title",
-            "evidence",
-            "nearest_course_title",
+            t("skill"),
+            t("csv_aliases"),
+            t("weight"),
+            t("headcount"),
+            t("coverage"),
+            t("status"),
+            t("csv_course_id"),
+            t("evidence"),
+            t("evidence_text"),
+            t("csv_nearest_course"),
         ]
     ]
     for s in page.rows:
@@ -254,8 +260,8 @@ def gap_csv_rows(page: GapPage) -> list[list[Any]]:
                 "; ".join(s.get("aliases") or []),
                 round(float(s["weight"]), 4),
                 s.get("headcount", ""),
-                round(float(s["coverage"]), 4),
-                s["status"],
+                csv_pct(s["coverage"]),
+                t("status_" + s["status"]),
                 evidence.get("course_id") or "",
                 evidence.get("course_title") or "",
                 evidence.get("text") or "",
@@ -375,18 +381,19 @@ def run_matches(session: Session, app_state: Any, org: Organization, demand_id: 
         matching_service.match_demand(session, app_state, demand, top_k=top_k, min_score=None)
 
 
-def matches_csv_rows(page: MatchesPage) -> list[list[Any]]:
+def matches_csv_rows(page: MatchesPage, t: Any) -> list[list[Any]]:
+    """The ranked candidates in the page's language: headers, status values, scores in %."""
     skills = [row["skill"] for row in page.matrix]
     rows: list[list[Any]] = [
         [
-            "rank",
-            "graduate_id",
-            "school_id",
-            "school",
-            "score",
-            "missing_required",
-            *[f"{s} (similarity)" for s in skills],
-            *[f"{s} (status)" for s in skills],
+            t("rank"),
+            t("csv_graduate_id"),
+            t("csv_school_id"),
+            t("school"),
+            t("score"),
+            t("missing_required"),
+            *[t("csv_similarity", skill=s) for s in skills],
+            *[t("csv_skill_status", skill=s) for s in skills],
         ]
     ]
     for c in page.candidates:
@@ -397,10 +404,10 @@ def matches_csv_rows(page: MatchesPage) -> list[list[Any]]:
                 c["graduate_id"],
                 c["school_id"],
                 c["school"],
-                round(c["score"], 4),
+                csv_pct(c["score"]),
                 "; ".join(c["missing_required"]),
                 *[round(float(by_skill[s]["similarity"]), 4) if s in by_skill else "" for s in skills],
-                *[by_skill[s]["status"] if s in by_skill else "missing" for s in skills],
+                *[t("ev_" + (by_skill[s]["status"] if s in by_skill else "missing")) for s in skills],
             ]
         )
     return rows

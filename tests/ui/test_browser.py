@@ -132,7 +132,7 @@ def test_school_reads_its_gap_report(
     screenshot(page, "gap-report", for_docs=True)
 
     table = _download_csv(page)
-    assert table[0][:6] == ["skill", "aliases", "weight", "headcount", "coverage", "status"]
+    assert table[0][:6] == ["Skill", "Aliases", "Weight", "Headcount", "Coverage", "Status"]
     assert [r[0] for r in table[1:]] == [s["skill"] for s in skills]
     assert [r[5] for r in table[1:]] == [s["status"] for s in skills]
 
@@ -204,7 +204,7 @@ def test_enterprise_ranks_graduates_for_its_demand(
     screenshot(page, "matches")
 
     table = _download_csv(page)
-    assert table[0][:5] == ["rank", "graduate_id", "school_id", "school", "score"]
+    assert table[0][:5] == ["Rank", "Graduate id", "School id", "School", "Score"]
     assert [r[1] for r in table[1:]] == [m["graduate_id"] for m in matches]
     assert not any("HT-2026" in cell for row in table for cell in row)
 

@@ -332,9 +332,17 @@ def test_gap_report_page_and_csv_show_the_api_report(client: TestClient) -> None
     assert r.headers["content-type"].startswith("text/csv")
     assert r.headers["content-disposition"] == f'attachment; filename="gap-report-{pid}.csv"'
     table = parse_csv(r.content)
-    assert table[0][:6] == ["skill", "aliases", "weight", "headcount", "coverage", "status"]
+    assert table[0][:6] == ["Skill", "Aliases", "Weight", "Headcount", "Coverage", "Status"]
     assert [(row[0], row[5]) for row in table[1:]] == [(s["skill"], s["status"]) for s in skills]
-    assert [float(row[4]) for row in table[1:]] == [round(s["coverage"], 4) for s in skills]
+    assert [row[4] for row in table[1:]] == [f"{s['coverage'] * 100:.1f}%" for s in skills]
+
+    # In Chinese: the headers and the status values too.
+    client.headers["Accept-Language"] = LANGS["zh"]
+    r = client.get(f"/ui/programs/{pid}/gaps.csv", params={"scope": "region", "region": "Hefei"})
+    table = parse_csv(r.content)
+    assert table[0][:6] == ["技能", "别名", "权重", "人数", "覆盖率", "状态"]
+    zh_status = {"covered": "已覆盖", "partial": "部分覆盖", "gap": "缺口"}
+    assert [row[5] for row in table[1:]] == [zh_status[s["status"]] for s in skills]
 
 
 def test_gap_report_for_one_demand_and_for_every_open_demand(client: TestClient) -> None:
@@ -403,9 +411,10 @@ def test_matches_page_and_csv_are_pseudonymous(client: TestClient) -> None:
     assert "HT-2026" not in html  # the school's own reference is not
 
     table = parse_csv(client.get(f"/ui/demands/{did}/matches.csv").content)
-    assert table[0][:6] == ["rank", "graduate_id", "school_id", "school", "score", "missing_required"]
+    assert table[0][:6] == ["Rank", "Graduate id", "School id", "School", "Score", "Missing required skills"]
     assert [row[1] for row in table[1:]] == [m["graduate_id"] for m in matches]
-    assert [float(row[4]) for row in table[1:]] == [round(m["score"], 4) for m in matches]
+    assert [row[4] for row in table[1:]] == [f"{m['score'] * 100:.1f}%" for m in matches]
+    assert set(table[1][-len(c.demand["skills"]) :]) <= {"met", "partial", "missing"}
     assert not any("HT-2026" in cell for row in table for cell in row)
 
 
