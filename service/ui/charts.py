@@ -8,10 +8,9 @@ uncovered part of a bar is also hatched). Pages add a data table with the same n
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import unicodedata
 
 from markupsafe import Markup, escape
 
