@@ -287,3 +287,173 @@ def test_chinese_by_default_when_the_browser_prefers_it(
         assert response is not None and "/ui/sign-in" in page.url
     finally:
         context.close()
+
+
+# -- the forms, end to end, and how every page lays out ---------------------------------------------
+
+WIDTHS = {"desktop": 1280, "phone": 390}
+
+# Text that must not stand one character per line: table headers, form labels, definition terms,
+# buttons, the header's links.
+_CRAMPED = """() => {
+  const out = [];
+  for (const el of document.querySelectorAll('th, label, dt, button, .button, header.top a, h1, h2')) {
+    const text = el.innerText.trim();
+    if (text.length < 3 || el.offsetParent === null) continue;
+    const style = getComputedStyle(el);
+    const size = parseFloat(style.fontSize);
+    const box = el.getBoundingClientRect();
+    const lines = box.height / (parseFloat(style.lineHeight) || size * 1.5);
+    if (box.width < 2.2 * size && lines > 2.5) out.push(text.slice(0, 40));
+    const outside = box.right > document.documentElement.clientWidth + 1;
+    if (outside && !el.closest('.scroll, figure')) out.push('cut: ' + text.slice(0, 40));
+  }
+  return out;
+}"""
+
+
+def _assert_laid_out(page: Any) -> None:
+    """No header, label or button wraps one character per line, and none runs off the page."""
+    cramped = page.evaluate(_CRAMPED)
+    assert not cramped, f"cramped or cut text on {page.url}: {cramped}"
+
+
+def _shoot_everywhere(page: Any, name: str) -> None:
+    """The page at desktop and phone widths: laid out properly at each, screenshots saved."""
+    for label, width in WIDTHS.items():
+        page.set_viewport_size({"width": width, "height": 900})
+        _assert_laid_out(page)
+        screenshot(page, f"{name}-{label}", for_docs=True)
+    page.set_viewport_size({"width": 1100, "height": 800})
+
+
+def _switch_to(page: Any, lang: str) -> None:
+    if page.locator("html").get_attribute("lang") != ("zh-CN" if lang == "zh" else "en"):
+        page.click("#switch-lang")
+        page.wait_for_load_state()
+
+
+def _sign_in_as(page: Any, server: LiveServer, org: Org) -> None:
+    page.context.clear_cookies()
+    page.goto(f"{server.url}/ui/sign-in")
+    page.fill("#api_key", org.key)
+    page.click("#sign-in")
+    page.wait_for_url(f"{server.url}/ui/")
+
+
+def test_the_forms_end_to_end_in_both_languages(
+    live_server: LiveServer, api: httpx.Client, browser_context: Any
+) -> None:
+    c = seed(api, orders=False)
+    page = browser_context.new_page()
+    for lang in ("en", "zh"):
+        suffix = "" if lang == "en" else "-zh"
+        # The enterprise posts a demand and runs matching.
+        _sign_in_as(page, live_server, c.enterprise)
+        _switch_to(page, lang)
+        _shoot_everywhere(page, f"home-enterprise{suffix}")
+        page.goto(f"{live_server.url}/ui/demands/new")
+        _assert_accessible_basics(page)
+        page.fill("#title", f"Line maintenance {lang}")
+        page.fill("#region", "Hefei")
+        page.fill("#headcount", "2")
+        page.fill("#skills", "CNC machining | 5 | 3 | required\nquality inspection | 3")
+        page.fill("#skills-add", "G-code programming")
+        _shoot_everywhere(page, f"demand-form{suffix}")
+        page.click("#save")
+        page.wait_for_url("**/ui/demands/*")
+        demand_url = page.url
+        page.click("#run-matching")
+        page.wait_for_url("**/matches")
+        page.goto(demand_url)
+        assert page.locator("#last-run").is_visible()
+        _shoot_everywhere(page, f"demand{suffix}")
+
+        # It places a training order from the programme that covers the demand.
+        page.click(f"#covering-table a[href*='program_id={c.program['id']}']")
+        page.wait_for_url("**/ui/training-orders/new?**")
+        assert page.input_value("#curriculum_additions").strip()
+        _shoot_everywhere(page, f"order-form{suffix}")
+        page.click("#place-order")
+        page.wait_for_url("**/ui/training-orders/*")
+        order_url = page.url
+
+        # The school accepts, starts and delivers it.
+        _sign_in_as(page, live_server, c.school)
+        _switch_to(page, lang)
+        _shoot_everywhere(page, f"home-school{suffix}")
+        page.goto(order_url)
+        for action in ("accept", "start"):
+            page.click(f"#action-{action}")
+            page.wait_for_url(order_url)
+        page.check(f"#g-{c.graduate_ids[0 if lang == 'en' else 1]}")
+        _assert_accessible_basics(page)
+        _shoot_everywhere(page, f"order{suffix}")
+        page.click("#action-deliver")
+        page.wait_for_url(order_url)
+        assert page.locator("#deliveries li").count() == 1
+
+        # It adds a programme with a course, and imports graduates with a bad row fixed.
+        page.goto(f"{live_server.url}/ui/programs/new")
+        page.fill("#name", f"Robotics {lang}")
+        _shoot_everywhere(page, f"program-form{suffix}")
+        page.click("#save")
+        page.wait_for_url("**/ui/programs/*")
+        page.click("#add-course")
+        page.fill("#title", "Robot programming")
+        page.fill("#hours", "48")
+        page.fill("#learning_outcomes", "program an industrial robot\nteach positions")
+        page.fill("#skills", "industrial robot operation")
+        _shoot_everywhere(page, f"course-form{suffix}")
+        page.click("#save")
+        page.wait_for_url("**/ui/programs/*")
+        assert "Robot programming" in page.inner_text("#courses-table")
+        _shoot_everywhere(page, f"program{suffix}")
+
+        page.goto(f"{live_server.url}/ui/graduates/import")
+        page.set_input_files(
+            "#file",
+            files=[
+                {
+                    "name": "export.csv",
+                    "mimeType": "text/csv",
+                    "buffer": (
+                        "external_ref,program_id,graduation_year,skills\n"
+                        f"UI-{lang}-1,MECH-01,2026,CNC machining:4\n"
+                        f"UI-{lang}-2,MECH-01,twenty,welding:3\n"
+                    ).encode(),
+                }
+            ],
+        )
+        page.click("#check-file")
+        page.wait_for_load_state()
+        assert page.locator("#problems-table tbody tr").count() == 1
+        _shoot_everywhere(page, f"import-check{suffix}")
+        page.click("#store-valid")
+        page.wait_for_load_state()
+        assert page.inner_text("#count-created") == "1"
+
+        # Keys: issue one (shown once) and revoke it.
+        page.goto(f"{live_server.url}/ui/keys")
+        page.click("#issue-key")
+        page.wait_for_load_state()
+        new_key = page.inner_text("#new-key")
+        _shoot_everywhere(page, f"keys{suffix}")
+        prefix = new_key[:10]
+        page.goto(f"{live_server.url}/ui/keys")
+        assert new_key not in page.content()
+        page.click(f"#revoke-{prefix}")
+        page.wait_for_url("**/ui/keys")
+
+        # The government's home and dashboard.
+        _sign_in_as(page, live_server, c.government)
+        _switch_to(page, lang)
+        _shoot_everywhere(page, f"home-government{suffix}")
+        page.goto(f"{live_server.url}/ui/dashboard")
+        _shoot_everywhere(page, f"dashboard-all{suffix}")
+        _sign_in_as(page, live_server, c.school)
+        _switch_to(page, lang)
+        page.goto(f"{live_server.url}/ui/programs/{c.program['id']}/gaps")
+        _shoot_everywhere(page, f"gap-report-all{suffix}")
+        page.goto(f"{live_server.url}/ui/demands")
+        _shoot_everywhere(page, f"demands-school{suffix}")
