@@ -22,6 +22,8 @@ Services raise these; the HTTP layer only renders them.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -30,6 +32,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Send
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -137,6 +140,25 @@ def problem_body(status: int, title: str, detail: str, type_slug: str, **extra: 
     }
     body.update(extra)
     return body
+
+
+async def send_problem(
+    send: Send,
+    status: int,
+    title: str,
+    detail: str,
+    type_slug: str,
+    headers: Sequence[tuple[bytes, bytes]] = (),
+) -> None:
+    """Answer an ASGI request with a problem+json body, from a middleware below the app's handlers."""
+    body = json.dumps(problem_body(status, title, detail, type_slug)).encode()
+    start_headers = [
+        (b"content-type", PROBLEM_JSON.encode()),
+        (b"content-length", str(len(body)).encode()),
+        *headers,
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": start_headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def problem_response(

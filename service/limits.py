@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.errors import problem_body
+from service.errors import send_problem
 
 BULK_SUFFIXES = ("/bulk",)
 
@@ -30,27 +30,13 @@ class BodySizeLimit:
         return self.bulk_limit if path.endswith(BULK_SUFFIXES) else self.default_limit
 
     async def _reject(self, send: Send, limit: int) -> None:
-        import json
-
-        body = json.dumps(
-            problem_body(
-                413,
-                "Payload too large",
-                f"The request body is over the limit of {limit} bytes.",
-                "payload-too-large",
-            )
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/problem+json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
+        await send_problem(
+            send,
+            413,
+            "Payload too large",
+            f"The request body is over the limit of {limit} bytes.",
+            "payload-too-large",
         )
-        await send({"type": "http.response.body", "body": body})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
@@ -24,7 +23,7 @@ from fastapi import FastAPI
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.errors import problem_body
+from service.errors import send_problem
 from service.ops import metrics
 from service.ops.logs import request_id_var
 
@@ -175,18 +174,11 @@ class RequestContext:
 
     @staticmethod
     async def _problem_500(send: Send, request_id: str) -> None:
-        body = json.dumps(
-            problem_body(500, "Internal error", "An unexpected error occurred.", "internal")
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 500,
-                "headers": [
-                    (b"content-type", b"application/problem+json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (REQUEST_ID_HEADER.lower().encode(), request_id.encode()),
-                ],
-            }
+        await send_problem(
+            send,
+            500,
+            "Internal error",
+            "An unexpected error occurred.",
+            "internal",
+            [(REQUEST_ID_HEADER.lower().encode(), request_id.encode())],
         )
-        await send({"type": "http.response.body", "body": body})

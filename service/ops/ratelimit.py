@@ -23,7 +23,6 @@ must not become an outage of the service.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import math
 import threading
@@ -36,7 +35,7 @@ import anyio.to_thread
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from service.errors import problem_body
+from service.errors import send_problem
 from service.ops import metrics
 from service.orgs import repository as orgs_repo
 from service.orgs.keys import hash_key
@@ -271,24 +270,19 @@ class RateLimit:
 
     async def _reject(self, send: Send, decision: Decision) -> None:
         retry_after = max(1, math.ceil(decision.retry_after))
-        body = json.dumps(
-            problem_body(
-                429,
-                "Too many requests",
-                f"This organisation is over its limit of {self.limit} requests a minute; "
-                f"retry in {retry_after} s.",
-                "rate-limited",
-            )
-        ).encode()
-        headers: list[tuple[bytes, bytes]] = [
-            (b"content-type", b"application/problem+json"),
-            (b"content-length", str(len(body)).encode()),
-            (b"retry-after", str(retry_after).encode()),
-            (b"ratelimit-limit", str(self.limit).encode()),
-            (b"ratelimit-remaining", b"0"),
-        ]
-        await send({"type": "http.response.start", "status": 429, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await send_problem(
+            send,
+            429,
+            "Too many requests",
+            f"This organisation is over its limit of {self.limit} requests a minute; "
+            f"retry in {retry_after} s.",
+            "rate-limited",
+            [
+                (b"retry-after", str(retry_after).encode()),
+                (b"ratelimit-limit", str(self.limit).encode()),
+                (b"ratelimit-remaining", b"0"),
+            ],
+        )
 
 
 def open_store(app: FastAPI) -> None:
