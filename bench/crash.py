@@ -29,17 +29,14 @@ import argparse
 import json
 import os
 import random
-import signal
-import socket
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,107 +44,9 @@ from typing import Any
 import httpx
 from sqlalchemy import create_engine, text
 
-ROOT = Path(__file__).resolve().parent.parent
-ADMIN_KEY = "crash-admin-key-0123456789abcdef"
+from bench.server import ADMIN_KEY, Server, create_pg_database, drop_pg_database
+
 BATCH = 100
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-# -- the server ----------------------------------------------------------------------------------
-
-
-class PortTaken(Exception):
-    pass
-
-
-class Server:
-    def __init__(self, database_url: str, workdir: Path, encoder: str = "fake") -> None:
-        self.database_url = database_url
-        self.port = _free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log = workdir / "server.log"
-        self.encoder = encoder
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env.update(
-            TALENTMATCH_DATABASE_URL=self.database_url,
-            TALENTMATCH_ADMIN_KEY=ADMIN_KEY,
-            TALENTMATCH_ENCODER_BACKEND=self.encoder,
-            TALENTMATCH_RATE_LIMIT_PER_MINUTE="10000000",
-            TALENTMATCH_LOG_LEVEL="WARNING",
-            HF_HUB_OFFLINE="1",
-            TRANSFORMERS_OFFLINE="1",
-            TOKENIZERS_PARALLELISM="false",
-        )
-        return env
-
-    def start(self, timeout: float = 90) -> None:
-        for attempt in range(3):
-            try:
-                self._start(timeout)
-                return
-            except PortTaken:  # another process took the port between choosing and binding it
-                if attempt == 2:
-                    raise
-                self.port = _free_port()
-                self.base = f"http://127.0.0.1:{self.port}"
-
-    def _start(self, timeout: float) -> None:
-        start_of_log = self.log.stat().st_size if self.log.exists() else 0
-        with self.log.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "service.main:app",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.port),
-                    "--log-level",
-                    "warning",
-                    "--no-access-log",
-                ],
-                cwd=ROOT,
-                env=self.env(),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                output = self.log.read_bytes()[start_of_log:].decode(errors="replace")
-                if "address already in use" in output.lower():
-                    raise PortTaken(output)
-                code = self.proc.returncode
-                raise RuntimeError(f"server exited with {code}; {self.log}:\n{output[-3000:]}")
-            with suppress(httpx.HTTPError):
-                if httpx.get(self.base + "/readyz", timeout=2).status_code == 200:
-                    return
-            time.sleep(0.1)
-        raise RuntimeError(f"server not ready after {timeout} s; see {self.log}")
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 # -- what the clients were told ------------------------------------------------------------------
@@ -611,29 +510,6 @@ def run(
     return summary
 
 
-def _pg_database(admin_url: str) -> tuple[str, str]:
-    from sqlalchemy.engine import make_url
-
-    name = f"talentmatch_crash_{os.getpid()}_{int(time.time())}"
-    url = make_url(admin_url)
-    engine = create_engine(url.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return name, url.set(database=name).render_as_string(hide_password=False)
-
-
-def _drop_pg(admin_url: str, name: str) -> None:
-    from sqlalchemy.engine import make_url
-
-    engine = create_engine(
-        make_url(admin_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
-    )
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.crash", description=__doc__.split("\n")[0])
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
@@ -658,12 +534,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.db == "sqlite":
         url = f"sqlite:///{workdir / 'crash.db'}"
     else:
-        pg_name, url = _pg_database(args.pg_admin_url)
+        pg_name, url = create_pg_database(args.pg_admin_url)
     try:
         summary = run(url, args.rounds, workdir=workdir, seed=args.seed, kill=args.kill, encoder=args.encoder)
     finally:
         if pg_name and not args.keep:
-            _drop_pg(args.pg_admin_url, pg_name)
+            drop_pg_database(args.pg_admin_url, pg_name)
     summary["database"] = args.db
     if args.json:
         print(json.dumps(summary, indent=2))

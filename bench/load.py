@@ -31,19 +31,16 @@ import os
 import random
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections import defaultdict
-from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench.crash import ADMIN_KEY, ROOT, _drop_pg, _free_port, _pg_database
+from bench.server import ADMIN_KEY, Server, create_pg_database, drop_pg_database
 
 SKILLS = [
     "CNC machining",
@@ -117,63 +114,6 @@ def _headers(key: str) -> dict[str, str]:
 
 
 # -- server ----------------------------------------------------------------------------------------
-
-
-class Server:
-    def __init__(self, url: str, workdir: Path, workers: int, encoder: str, redis: str | None) -> None:
-        self.url, self.workers, self.encoder, self.redis = url, workers, encoder, redis
-        self.port = _free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log = workdir / "server.log"
-        self.metrics_dir = workdir / "prometheus"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self, timeout: float = 300) -> None:
-        env = dict(os.environ)
-        self.metrics_dir.mkdir(exist_ok=True)
-        env.update(
-            TALENTMATCH_DATABASE_URL=self.url,
-            TALENTMATCH_ADMIN_KEY=ADMIN_KEY,
-            TALENTMATCH_ENCODER_BACKEND=self.encoder,
-            TALENTMATCH_RATE_LIMIT_PER_MINUTE="10000000",
-            TALENTMATCH_LOG_LEVEL="WARNING",
-            PROMETHEUS_MULTIPROC_DIR=str(self.metrics_dir),
-            HF_HUB_OFFLINE="1",
-            TRANSFORMERS_OFFLINE="1",
-            TOKENIZERS_PARALLELISM="false",
-        )
-        if self.redis:
-            env["TALENTMATCH_REDIS_URL"] = self.redis
-        cmd = [sys.executable, "-m", "uvicorn", "service.main:app", "--host", "127.0.0.1"]
-        cmd += ["--port", str(self.port), "--workers", str(self.workers), "--log-level", "warning"]
-        cmd += ["--no-access-log"]
-        with self.log.open("ab") as log:
-            self.proc = subprocess.Popen(
-                cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}; see {self.log}")
-            with suppress(httpx.HTTPError):
-                ready = [
-                    httpx.get(self.base + "/readyz", timeout=2).status_code for _ in range(self.workers * 3)
-                ]
-                if all(s == 200 for s in ready):
-                    return
-            time.sleep(0.3)
-        raise RuntimeError(f"server not ready after {timeout} s; see {self.log}")
-
-    def stop(self) -> None:
-        import signal
-
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
 
 
 # -- data ------------------------------------------------------------------------------------------
@@ -400,13 +340,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.db == "sqlite":
         url = f"sqlite:///{workdir / 'load.db'}"
     else:
-        pg_name, url = _pg_database(args.pg_admin_url)
+        pg_name, url = create_pg_database(args.pg_admin_url)
     from service.migrate import upgrade
 
-    server = Server(url, workdir, args.workers, args.encoder, args.redis)
+    metrics_dir = workdir / "prometheus"
+    metrics_dir.mkdir(exist_ok=True)
+    extra_env = {"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    if args.redis:
+        extra_env["TALENTMATCH_REDIS_URL"] = args.redis
+    server = Server(url, workdir, args.encoder, workers=args.workers, extra_env=extra_env, stop_timeout=30)
     try:
         upgrade(url)
-        server.start()
+        server.start(timeout=300)
         t0 = time.monotonic()
         consortium = load_consortium(server.base, args.graduates)
         load_s = time.monotonic() - t0
@@ -424,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.stop()
         if pg_name:
-            _drop_pg(args.pg_admin_url, pg_name)
+            drop_pg_database(args.pg_admin_url, pg_name)
         shutil.rmtree(workdir, ignore_errors=True)
     if args.json:
         print(json.dumps(result, indent=2))

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bench import crash
+from bench.server import create_pg_database, drop_pg_database
 from tests.conftest import PG_URL
 
 ROUNDS = 3
@@ -23,7 +24,7 @@ def test_killing_the_server_loses_no_acknowledged_write(tmp_path: Path) -> None:
         from sqlalchemy.engine import make_url
 
         admin = make_url(PG_URL).set(database="postgres").render_as_string(hide_password=False)
-        name, url = crash._pg_database(admin)
+        name, url = create_pg_database(admin)
     else:
         url = f"sqlite:///{tmp_path / 'crash.db'}"
     lines: list[str] = []
@@ -31,7 +32,7 @@ def test_killing_the_server_loses_no_acknowledged_write(tmp_path: Path) -> None:
         summary = crash.run(url, ROUNDS, workdir=tmp_path, seed=7, max_delay=1.5, log=lines.append)
     finally:
         if PG_URL:
-            crash._drop_pg(admin, name)
+            drop_pg_database(admin, name)
     assert summary["errors"] == [], "\n".join(lines)
     assert summary["rounds"] == ROUNDS
     assert summary["failed_rounds"] == 0
