@@ -30,8 +30,8 @@ from typing import Any
 
 import httpx
 
-from bench.crash import _drop_pg, _pg_database
-from bench.load import Server, load_consortium
+from bench.load import load_consortium
+from bench.server import Server, create_pg_database, drop_pg_database
 
 
 def _ms(values: list[float], q: float) -> float:
@@ -113,14 +113,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.db == "sqlite":
         url = f"sqlite:///{workdir / 'overload.db'}"
     else:
-        pg_name, url = _pg_database(args.pg_admin_url)
+        pg_name, url = create_pg_database(args.pg_admin_url)
     from service.migrate import upgrade
 
-    server = Server(url, workdir, 1, "fake", None)
+    metrics_dir = workdir / "prometheus"
+    metrics_dir.mkdir(exist_ok=True)
+    server = Server(
+        url, workdir, "fake", extra_env={"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}, stop_timeout=30
+    )
     failed = False
     try:
         upgrade(url)
-        server.start()
+        server.start(timeout=300)
         consortium = load_consortium(server.base, args.graduates)
         print(
             f"{args.db}, 1 worker, {args.graduates} graduates, {len(consortium.demands)} demands, "
@@ -144,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.stop()
         if pg_name:
-            _drop_pg(args.pg_admin_url, pg_name)
+            drop_pg_database(args.pg_admin_url, pg_name)
         shutil.rmtree(workdir, ignore_errors=True)
     return 1 if failed else 0
 
