@@ -41,6 +41,14 @@ OwnedDemand = Annotated[Demand, Depends(owned_demand)]
 OwnedGraduate = Annotated[Graduate, Depends(owned_graduate)]
 
 
+def matching_engine(request: Request) -> service.MatchingEngine:
+    """The process's matching engine (503 while no encoder is loaded)."""
+    return service.engine_for(request.app.state)
+
+
+EngineDep = Annotated[service.MatchingEngine, Depends(matching_engine)]
+
+
 @contextmanager
 def _timed(request: Request) -> Iterator[None]:
     """Time the matching work and give it ``match_timeout_seconds`` (past it: 503, see ops.deadline)."""
@@ -54,13 +62,15 @@ def _timed(request: Request) -> Iterator[None]:
     summary="Rank the consortium's graduates for a demand and store the result",
 )
 def create_matches(
-    demand: OwnedDemand, session: SessionDep, request: Request, body: MatchRequest | None = None
+    demand: OwnedDemand,
+    session: SessionDep,
+    request: Request,
+    engine: EngineDep,
+    body: MatchRequest | None = None,
 ) -> MatchRunRead:
     body = body or MatchRequest()
     with _timed(request):
-        run = service.match_demand(
-            session, request.app.state, demand, top_k=body.top_k, min_score=body.min_score
-        )
+        run = service.match_demand(session, engine, demand, top_k=body.top_k, min_score=body.min_score)
     return MatchRunRead.model_validate(service.run_view(session, run))
 
 
@@ -80,12 +90,10 @@ def get_matches(demand: OwnedDemand, session: SessionDep) -> MatchRunRead:
     summary="Programmes ranked by how well their curricula cover a demand",
 )
 def get_program_matches(
-    demand: OwnedDemand, session: SessionDep, request: Request, top_k: TopKQuery = 10
+    demand: OwnedDemand, session: SessionDep, request: Request, engine: EngineDep, top_k: TopKQuery = 10
 ) -> ProgramMatches:
     with _timed(request):
-        return ProgramMatches.model_validate(
-            service.program_matches(session, request.app.state, demand, top_k=top_k)
-        )
+        return ProgramMatches.model_validate(service.program_matches(session, engine, demand, top_k=top_k))
 
 
 @router.get(
@@ -94,12 +102,10 @@ def get_program_matches(
     summary="Open demands ranked for one graduate",
 )
 def get_demand_matches(
-    graduate: OwnedGraduate, session: SessionDep, request: Request, top_k: TopKQuery = 10
+    graduate: OwnedGraduate, session: SessionDep, request: Request, engine: EngineDep, top_k: TopKQuery = 10
 ) -> DemandMatches:
     with _timed(request):
-        return DemandMatches.model_validate(
-            service.demand_matches(session, request.app.state, graduate, top_k=top_k)
-        )
+        return DemandMatches.model_validate(service.demand_matches(session, engine, graduate, top_k=top_k))
 
 
 @router.post(
@@ -109,12 +115,12 @@ def get_demand_matches(
 )
 @read_only
 def stateless_match(
-    body: StatelessMatchRequest, session: SessionDep, request: Request, _org: CurrentOrg
+    body: StatelessMatchRequest, session: SessionDep, request: Request, _org: CurrentOrg, engine: EngineDep
 ) -> StatelessMatchResponse:
     with _timed(request):
         result = service.match_candidates(
             session,
-            request.app.state,
+            engine,
             [s.model_dump() for s in body.demand.skills],
             [c.model_dump() for c in body.candidates],
             top_k=body.top_k,

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy.orm import Session
+from starlette.datastructures import State
 
 from service import changes
 from service.embeddings.cache import embed_texts
@@ -162,7 +163,7 @@ class MatchingEngine:
 _engine_lock = threading.Lock()
 
 
-def engine_for(app_state: Any) -> MatchingEngine:
+def engine_for(app_state: State) -> MatchingEngine:
     """The process's engine, built on first use from the encoder loaded at start-up."""
     engine: MatchingEngine | None = getattr(app_state, "matching", None)
     if engine is not None:
@@ -183,7 +184,7 @@ class WarmUp:
     does not pay for it (100,000 graduates: tens of seconds). ``status`` is ``loading``, ``ok`` or
     ``failed``; readiness reports it, and a request that comes earlier waits for the same load."""
 
-    def __init__(self, app_state: Any) -> None:
+    def __init__(self, app_state: State) -> None:
         self.status = "loading"
         self._app_state = app_state
         self._thread = threading.Thread(target=self._run, name="graduate-index-warm-up", daemon=True)
@@ -319,11 +320,10 @@ def _round(x: float) -> float:
 
 
 def match_demand(
-    session: Session, app_state: Any, demand: Demand, *, top_k: int, min_score: float | None
+    session: Session, engine: MatchingEngine, demand: Demand, *, top_k: int, min_score: float | None
 ) -> MatchRun:
     """Rank every (not yet placed) graduate of the consortium for ``demand`` and store the result."""
     _require_skills(demand)
-    engine = engine_for(app_state)
     engine.sync(session)
     check_deadline()
     skills = engine.demand_skills(session, list(demand.skills or []))
@@ -403,10 +403,11 @@ def _program_phrases(program: Program) -> list[tuple[str, int | None]]:
     return out
 
 
-def program_matches(session: Session, app_state: Any, demand: Demand, *, top_k: int) -> dict[str, Any]:
+def program_matches(
+    session: Session, engine: MatchingEngine, demand: Demand, *, top_k: int
+) -> dict[str, Any]:
     """Programmes ranked by how well their curricula (titles, outcomes, tagged skills) cover ``demand``."""
     _require_skills(demand)
-    engine = engine_for(app_state)
     programs = repo.all_programs(session)
     skills = engine.demand_skills(session, list(demand.skills or []))
     check_deadline()
@@ -431,9 +432,10 @@ def program_matches(session: Session, app_state: Any, demand: Demand, *, top_k: 
     return {"demand_id": demand.id, "model": engine.model, "items": items}
 
 
-def demand_matches(session: Session, app_state: Any, graduate: Graduate, *, top_k: int) -> dict[str, Any]:
+def demand_matches(
+    session: Session, engine: MatchingEngine, graduate: Graduate, *, top_k: int
+) -> dict[str, Any]:
     """Open demands ranked for one graduate: all demands' skills scored against the graduate at once."""
-    engine = engine_for(app_state)
     demands = [d for d in repo.open_demands(session) if d.skills]
     names, levels = _names_levels(list(graduate.skills or []))
     cands = CandidateSet.build([list(zip(names, levels, strict=True))])
@@ -487,7 +489,7 @@ def demand_matches(session: Session, app_state: Any, graduate: Graduate, *, top_
 
 def match_candidates(
     session: Session,
-    app_state: Any,
+    engine: MatchingEngine,
     demand_skills: list[dict[str, Any]],
     candidates: list[dict[str, Any]],
     *,
@@ -495,7 +497,6 @@ def match_candidates(
     min_score: float | None,
 ) -> dict[str, Any]:
     """Stateless ranking of up to 1,000 candidates; nothing about them is stored."""
-    engine = engine_for(app_state)
     skills = engine.demand_skills(session, demand_skills)
     check_deadline()
     cands = CandidateSet.build(

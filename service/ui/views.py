@@ -378,7 +378,9 @@ def run_matches(session: Session, app_state: Any, org: Organization, demand_id: 
     """Rank graduates for one of the organisation's demands and store the run (as the API's POST)."""
     demand = _owned_demand(session, org, demand_id)
     with use_deadline(Deadline(app_state.settings.match_timeout_seconds)), timed(observe_match):
-        matching_service.match_demand(session, app_state, demand, top_k=top_k, min_score=None)
+        matching_service.match_demand(
+            session, matching_service.engine_for(app_state), demand, top_k=top_k, min_score=None
+        )
 
 
 def matches_csv_rows(page: MatchesPage, t: Any) -> list[list[Any]]:
