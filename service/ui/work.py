@@ -26,7 +26,6 @@ from service.db import SessionDep, read_only
 from service.demands import repository as demands_repo
 from service.demands import service as demands_service
 from service.demands.schemas import DemandCreate, DemandUpdate
-from service.deps import DEMAND_OWNER_KINDS, OrgKind
 from service.errors import DomainError, NotFound, PreconditionFailed, ServiceUnavailable
 from service.graduates import repository as graduates_repo
 from service.orders import repository as orders_repo
@@ -34,6 +33,7 @@ from service.orders import service as orders_service
 from service.orders.schemas import OrderAction, OrderCreate, TransitionCreate
 from service.orgs import repository as orgs_repo
 from service.orgs import service as orgs_service
+from service.orgs.kinds import DEMAND_OWNER_KINDS, OrgKind
 from service.orm import Demand, Organization, Program
 from service.schemas import CourseIn
 from service.ui import forms
