@@ -7,6 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SRC=$PWD
+# Nothing may reach the source tree: no PYTHONPATH into it, no TALENTMATCH_HOME pointing at it.
+unset PYTHONPATH TALENTMATCH_HOME
 PYTHON=${PYTHON:-python3.11}
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/talentmatch-install.XXXXXX")
@@ -36,8 +38,6 @@ RUN="$WORK/run"
 mkdir -p "$RUN"
 cd "$RUN"
 PORT=$("$WORK/venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-export -n PYTHONPATH TALENTMATCH_HOME 2>/dev/null || true
-unset PYTHONPATH TALENTMATCH_HOME
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 export TALENTMATCH_DATABASE_URL="sqlite:///$RUN/talentmatch.db"
 # the source tree must not be what runs
