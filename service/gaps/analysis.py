@@ -350,6 +350,27 @@ def assess(
     return out
 
 
+def compete(sim: np.ndarray, groups: Sequence[Sequence[int]], gate: float) -> np.ndarray:
+    """Similarities after competition between demanded skills: an item that is clearly evidence of
+    another line (its similarity to that line is at least ``gate``, the report's covered threshold)
+    counts less for this one, by how much closer it is to the other line:
+    ``sim - max(0, other - sim)`` where ``other >= gate``. ``groups`` are each line's rows of ``sim``
+    (phrases x items). A curriculum sentence that describes one demanded skill then stops covering the
+    related skills it merely resembles; items that clearly cover nothing else are left alone."""
+    if len(groups) < 2 or sim.shape[1] == 0:
+        return sim
+    line_best = np.stack([sim[list(rows)].max(axis=0) for rows in groups])  # (lines, items)
+    order = np.argsort(-line_best, axis=0, kind="stable")
+    cols = np.arange(sim.shape[1])
+    top1, top2 = line_best[order[0], cols], line_best[order[1], cols]
+    out = sim.copy()
+    for li, rows in enumerate(groups):
+        other = np.where(order[0] == li, top2, top1)
+        own = sim[list(rows)]
+        out[list(rows)] = own - np.where(other >= gate, np.maximum(0.0, other - own), 0.0)
+    return out
+
+
 def priority(a: Assessment) -> float:
     """How much a line hurts: weight x (1 - coverage)."""
     return a.line.weight * (1.0 - a.coverage)

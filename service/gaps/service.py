@@ -35,6 +35,8 @@ from service.orm import Demand, Organization, Program
 from service.text import normalize_phrase
 
 Embed = Callable[[list[str]], np.ndarray]
+# Evidence that clearly covers another demanded skill counts less for this one (analysis.compete).
+COMPETE = True
 
 
 @dataclass(frozen=True)
@@ -169,6 +171,10 @@ def analyse_curriculum(
     phrases = list(dict.fromkeys(p for line in lines for p in line.phrases))
     row = {normalize_phrase(p): i for i, p in enumerate(phrases)}
     sim, cov = scorer.pair_scores(phrases, [e.scored for e in items])
+    if COMPETE:
+        groups = [[row[normalize_phrase(p)] for p in line.phrases] for line in lines]
+        gate = scorer.calibration.similarity_at(scorer.thresholds.met)
+        cov = scoring.coverage(analysis.compete(sim, groups, gate), scorer.calibration)
     assessments = analysis.assess(lines, items, cov, sim, row, scorer.thresholds)
     return analysis.build_report(program_id, scope, assessments, scorer.model)
 

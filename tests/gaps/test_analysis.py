@@ -135,3 +135,22 @@ def test_no_evidence_means_every_line_is_a_gap() -> None:
     assert out[0].nearest is None
     assert a.programme_coverage(out) == 0.0
     assert a.programme_coverage([]) == 0.0
+
+
+def test_an_item_that_clearly_covers_another_skill_counts_less_for_this_one() -> None:
+    import numpy as np
+    import pytest
+
+    from service.gaps.analysis import compete
+
+    # rows: "repair firearms", "customise guns"; items: a repair outcome, an unrelated one
+    sim = np.array([[0.90, 0.10], [0.70, 0.20]], dtype=np.float32)
+    out = compete(sim, [[0], [1]], gate=0.64)
+    assert out[0].tolist() == pytest.approx([0.90, 0.10])  # the clear winner keeps its evidence
+    assert out[1, 0] == pytest.approx(0.50)  # 0.70 - (0.90 - 0.70)
+    assert out[1, 1] == pytest.approx(0.20)  # nothing clearly covered by item 2: left alone
+    # Under the gate, no competition at all.
+    weak = np.array([[0.60, 0.1], [0.50, 0.1]], dtype=np.float32)
+    assert np.array_equal(compete(weak, [[0], [1]], gate=0.64), weak)
+    # A line's own wordings never compete with each other.
+    assert np.array_equal(compete(sim, [[0, 1]], gate=0.64), sim)
