@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from alembic import context
+from sqlalchemy.engine import Connection
 
 from service.db import make_engine, normalise_url
 from service.orm import Base, UTCDateTime
@@ -17,6 +18,10 @@ target_metadata = Base.metadata
 def _url() -> str:
     url = config.get_main_option("sqlalchemy.url")
     return normalise_url(url) if url else normalise_url(Settings().database_url)
+
+
+# pg_advisory_xact_lock key for migrations (any constant: "talentmatch" in ASCII, as a bigint).
+MIGRATION_LOCK_KEY = 0x74616C656E746D61
 
 
 def run_migrations_offline() -> None:
@@ -50,7 +55,7 @@ def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     return False
 
 
-def _run(connection: object) -> None:
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -59,6 +64,10 @@ def _run(connection: object) -> None:
         render_item=_render_item,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Replicas starting together migrate one at a time: the others wait here, then find the
+            # database at head. Released when this transaction ends.
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
         context.run_migrations()
 
 
