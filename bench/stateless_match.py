@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             json_logs=False,
             warm_index=False,
             max_body_bytes=50 * 1024 * 1024,
+            match_timeout_seconds=600,  # measure the all-new call however long the encoder takes
         )
         with TestClient(create_app(settings)) as client:
             r = client.post(
