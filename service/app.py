@@ -15,9 +15,11 @@ from sqlalchemy.pool import NullPool
 from service import __version__
 from service.apidocs import install as install_api_docs
 from service.db import make_engine, make_sessionmakers, pool_options
+from service.embeddings.loader import load_encoder
 from service.errors import install_error_handlers, problem_response
 from service.graduates.retention import RetentionJob
 from service.limits import BodySizeLimit
+from service.matching.service import WarmUp
 from service.ops import install as install_ops
 from service.pagination import set_cursor_secret
 from service.settings import Settings, get_settings
@@ -26,7 +28,6 @@ from service.strict_json import StrictJSON
 
 def _load_encoder(app: FastAPI, settings: Settings) -> None:
     """Load the encoder once; a missing or broken model folder stops start-up with advice."""
-    from service.embeddings.loader import load_encoder
 
     app.state.encoder = load_encoder(
         settings.encoder_backend, settings.encoder_path, settings.encoder_device, settings.encoder_runtime
@@ -75,8 +76,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.read_sessions, app.state.write_sessions = make_sessionmakers(engine)
         _load_encoder(app, settings)
         if settings.warm_index and app.state.encoder is not None:
-            from service.matching.service import WarmUp
-
             app.state.warm_up = WarmUp(app.state).start()
         for hook in app.state.startup_hooks:
             hook(app)

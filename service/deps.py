@@ -17,6 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from service.db import SessionDep
 from service.errors import Forbidden, Unauthorized
 from service.orgs import repository as orgs_repo
+from service.orgs import service as orgs_service
 from service.orgs.keys import hash_key
 from service.orgs.kinds import DEMAND_OWNER_KINDS, OrgKind
 from service.orm import Organization
@@ -41,7 +42,6 @@ def _unauthorized(detail: str) -> Unauthorized:
 def current_org(request: Request, session: SessionDep, credentials: BearerDep) -> Organization:
     if credentials is None or not credentials.credentials:
         raise _unauthorized("An API key is required: Authorization: Bearer <key>.")
-    from service.orgs import service as orgs_service
 
     key_hash = hash_key(credentials.credentials)
     org = orgs_repo.org_for_key_hash(session, key_hash)

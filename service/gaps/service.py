@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from service.curricula import service as curricula_service
 from service.demands import repository as demands_repo
+from service.embeddings.cache import embed_texts
 from service.embeddings.encoder import Encoder
 from service.errors import NotFound, Unprocessable
 from service.gaps import analysis
@@ -182,7 +183,6 @@ def analyse_curriculum(
 def scorer_for(session: Session, encoder: Encoder, *, store: bool = True) -> Scorer:
     """A scorer that embeds through the matching engine's database phrase cache; ``store=False``
     reads the cache but keeps no new phrase (stateless calls keep nothing of what they were sent)."""
-    from service.embeddings.cache import embed_texts
 
     def embed(texts: list[str]) -> np.ndarray:
         return embed_texts(session, encoder, texts, store=store)

@@ -24,6 +24,7 @@ from service.orm import (
     TrainingOrder,
 )
 from service.pagination import paginate
+from service.text import normalize_phrase
 
 
 def get_owned(session: Session, graduate_id: str, organization_id: str) -> Graduate | None:
@@ -124,7 +125,6 @@ def _json_rows_mentioning(session: Session, column: Any, norms: set[str]) -> lis
 def phrases_in_use(session: Session, norms: set[str]) -> set[str]:
     """Which normalised phrases some stored text still uses (other graduates, demands, courses,
     taxonomy labels). Call after the graduate's own row is gone."""
-    from service.text import normalize_phrase
 
     if not norms:
         return set()

@@ -9,12 +9,15 @@ from sqlalchemy.orm import Session
 from service import changes
 from service.curricula import repository as programs_repo
 from service.db import mark_erasure
+from service.embeddings.cache import RECENT, phrase_hash
 from service.errors import NotFound, Unprocessable
 from service.graduates import repository as repo
 from service.graduates.schemas import GraduateCreate, GraduateUpdate
+from service.idempotency import forget_resources
 from service.orm import Graduate, Organization, utcnow
 from service.schemas import SkillClaim
 from service.taxonomy.canonical import canonical_ids
+from service.text import normalize_phrase
 
 
 def skill_rows(session: Session, skills: list[SkillClaim]) -> list[dict[str, Any]]:
@@ -159,9 +162,6 @@ def delete(session: Session, graduate: Graduate) -> None:
     stateless phrases). A tombstone keeps only the id, so the other
     API processes drop the graduate from memory.
     """
-    from service.embeddings.cache import RECENT, phrase_hash
-    from service.idempotency import forget_resources
-    from service.text import normalize_phrase
 
     texts = [s.get("name") for s in graduate.skills or [] if isinstance(s, dict)]
     texts += list(graduate.certificates or [])

@@ -25,6 +25,7 @@ from service.gaps import service as gaps_service
 from service.gaps.analysis import SkillLine
 from service.insights import repository as repo
 from service.insights.schemas import MemberInsight, MemberSort, SkillInsight, SkillSort
+from service.matching.service import engine_for
 from service.text import normalize_phrase
 
 SCHOOL = "school"
@@ -144,7 +145,6 @@ def engine_covers(session: Session, app_state: Any) -> Covers:
     """Evidence pairs from the matching engine's in-memory phrase store: graduate phrases are already
     embedded and analysed there, so a request only scores them (``coverage >= met``, the matching
     engine's MET threshold). Memory: ``WORDING_BLOCK`` x stored phrases floats at a time."""
-    from service.matching.service import engine_for
 
     engine = engine_for(app_state)
     calibration = engine.calibration

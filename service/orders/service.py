@@ -30,6 +30,7 @@ from service import changes
 from service.curricula import repository as programs_repo
 from service.demands import repository as demands_repo
 from service.errors import InvalidTransition, NotFound, PreconditionFailed, Unprocessable
+from service.gaps.service import program_gaps
 from service.kit.versions import check_if_match
 from service.orders import repository as repo
 from service.orders.schemas import (
@@ -173,8 +174,6 @@ def _gap_additions(session: Session, app_state: Any, demand: Demand, program: Pr
     """
     encoder = getattr(app_state, "encoder", None)
     if encoder is not None:
-        from service.gaps.service import program_gaps
-
         report = program_gaps(session, encoder, program, [demand], group=False)
         return [line["skill"] for line in report["skills"] if line["status"] in ("gap", "partial")]
     return _literal_gaps(demand, program)

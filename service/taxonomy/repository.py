@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from service.orm import TaxonomyLabel, TaxonomySkill, TaxonomyVersion
+from service.orm import Course, Demand, Graduate, TaxonomyLabel, TaxonomySkill, TaxonomyVersion
 
 CHUNK = 500
 
@@ -147,22 +147,16 @@ def sources_present(session: Session) -> list[str]:
 
 
 def phrases_of_graduates(session: Session) -> Iterator[list[Any]]:
-    from service.orm import Graduate
-
     for (skills,) in session.execute(select(Graduate.skills).execution_options(yield_per=2000)):
         yield skills
 
 
 def phrases_of_demands(session: Session) -> Iterator[list[Any]]:
-    from service.orm import Demand
-
     for (skills,) in session.execute(select(Demand.skills).execution_options(yield_per=2000)):
         yield skills
 
 
 def phrases_of_courses(session: Session) -> Iterator[tuple[list[Any], list[Any], str]]:
-    from service.orm import Course
-
     stmt = select(Course.skills, Course.learning_outcomes, Course.title).execution_options(yield_per=2000)
     for row in session.execute(stmt):
         yield row[0], row[1], row[2]
