@@ -1,10 +1,12 @@
-"""The encoder's two runtimes side by side: ``python -m bench.encoder_runtime``.
+"""The encoder's runtimes side by side: ``python -m bench.encoder_runtime``.
 
-Each runtime (``numpy``: :mod:`service.embeddings.bert_numpy`; ``torch``: sentence-transformers) runs in a
-fresh child process, so resident memory is its own: load time, phrases per second on 2,000 O*NET 29.2
-phrases (technology examples and commodity titles, seed 7; one call, and calls of 64; best of 3),
-resident memory after loading and after encoding, whether torch was imported. Then the largest absolute
-difference and the smallest cosine between the two runtimes' vectors.
+Each runtime (``onnx``: the served int8 ONNX export, :mod:`service.embeddings.onnx_runtime`;
+``onnx-fp32``: the fp32 export, when ``python -m training.export_onnx`` has built it; ``torch``:
+sentence-transformers, the reference) runs in a fresh child process, so resident memory is its own:
+load time, phrases per second on 2,000 O*NET 29.2 phrases (technology examples and commodity titles,
+seed 7; one call, and calls of 64; best of 3), resident memory after loading and after encoding,
+whether torch was imported. Then each runtime's smallest and mean cosine to the torch vectors.
+ONNX Runtime uses ``TALENTMATCH_ENCODER_THREADS`` threads (default: the CPUs available, at most 4).
 
 This includes information from the O*NET 29.2 Database by the U.S. Department of Labor, Employment and
 Training Administration (USDOL/ETA). Used under the CC BY 4.0 license. O*NET® is a trademark of USDOL/ETA.
@@ -26,9 +28,10 @@ from pathlib import Path
 import numpy as np
 
 from bench.speed import rss_mb
+from service.embeddings.encoder import Encoder
 from training.onet import ATTRIBUTION, load_onet
 
-RUNTIMES = ("numpy", "torch")
+RUNTIMES = ("onnx", "onnx-fp32", "torch")
 
 
 def phrases(n: int = 2000, seed: int = 7) -> list[str]:
@@ -38,14 +41,34 @@ def phrases(n: int = 2000, seed: int = 7) -> list[str]:
     return random.Random(seed).sample(sorted(pool), n)
 
 
+def _fp32_file() -> Path:
+    from service.paths import models_dir
+
+    return models_dir() / "encoder" / "all-MiniLM-L6-v2.fp32.onnx"
+
+
+def _load(runtime: str) -> Encoder:
+    from service.embeddings.loader import load_encoder
+
+    if runtime != "onnx-fp32":
+        return load_encoder("real", runtime=runtime)
+    from service.embeddings.onnx_runtime import OnnxSentenceEncoder
+
+    runtime_ = OnnxSentenceEncoder(_fp32_file(), _fp32_file().parent / "tokenizer.json")
+
+    class Fp32:
+        threads = runtime_.threads
+        encode = staticmethod(runtime_.encode)
+
+    return Fp32()  # type: ignore[return-value]
+
+
 def child(runtime: str, out: Path) -> None:
     """Measure one runtime in this (fresh) process; vectors to ``out``.npy, figures to ``out``.json."""
     texts = phrases()
     before = rss_mb()
-    from service.embeddings.loader import load_encoder
-
     t0 = time.perf_counter()
-    encoder = load_encoder("real", runtime=runtime)
+    encoder = _load(runtime)
     load_s = time.perf_counter() - t0
     loaded = rss_mb()
     encoder.encode(texts[:64])  # warm-up
@@ -64,6 +87,7 @@ def child(runtime: str, out: Path) -> None:
     np.save(out.with_suffix(".npy"), vecs)
     figures = {
         "class": type(encoder).__name__,
+        "threads": getattr(encoder, "threads", None),
         "torch_imported": "torch" in sys.modules,
         "load_s": load_s,
         "per_s_one_call": len(texts) / one_call,
@@ -87,18 +111,19 @@ def main() -> None:
         return
     env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
     results = {}
+    runtimes = [r for r in RUNTIMES if r != "onnx-fp32" or _fp32_file().is_file()]
     with tempfile.TemporaryDirectory() as tmp:
-        for runtime in RUNTIMES:
+        for runtime in runtimes:
             out = Path(tmp) / runtime
             cmd = [sys.executable, "-m", "bench.encoder_runtime", "--child", runtime, "--out", str(out)]
             subprocess.run(cmd, check=True, env=env)
             results[runtime] = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
             results[runtime]["vecs"] = np.load(out.with_suffix(".npy"))
-    a, b = results["numpy"]["vecs"], results["torch"]["vecs"]
-    print("| 2,000 O*NET phrases | numpy runtime | torch runtime (sentence-transformers) |")
-    print("|---|---|---|")
+    print("| 2,000 O*NET phrases | " + " | ".join(runtimes) + " |")
+    print("|---" * (len(runtimes) + 1) + "|")
     rows = [
         ("torch imported", "torch_imported", "{}"),
+        ("ONNX Runtime threads", "threads", "{}"),
         ("load", "load_s", "{:.2f} s"),
         ("phrases/s, one call (best of 3)", "per_s_one_call", "{:.0f}"),
         ("phrases/s, calls of 64 (best of 3)", "per_s_calls_of_64", "{:.0f}"),
@@ -106,9 +131,11 @@ def main() -> None:
         ("resident memory after encoding", "rss_after", "{:.0f} MiB"),
     ]
     for label, key, fmt in rows:
-        print(f"| {label} | {fmt.format(results['numpy'][key])} | {fmt.format(results['torch'][key])} |")
-    cos = (a * b).sum(axis=1)
-    print(f"\nlargest absolute difference {np.abs(a - b).max():.1e}, smallest cosine {cos.min():.7f}")
+        print(f"| {label} | " + " | ".join(fmt.format(results[r][key]) for r in runtimes) + " |")
+    reference = results["torch"]["vecs"]
+    for runtime in runtimes[:-1]:
+        cos = (results[runtime]["vecs"] * reference).sum(axis=1)
+        print(f"{runtime} vs torch: smallest cosine {cos.min():.5f}, mean {cos.mean():.6f}")
     print(f"{os.cpu_count()} CPUs. {ATTRIBUTION}")
 
 

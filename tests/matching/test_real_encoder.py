@@ -40,7 +40,7 @@ def similarity(demand: list[str], phrases: list[str]) -> tuple[np.ndarray, np.nd
 def test_encoder_identity_is_pinned():
     enc = encoder()
     assert enc.name == "all-MiniLM-L6-v2" and enc.dim == 384
-    assert enc.version.startswith("0.1.0+") and len(enc.version) == len("0.1.0+") + 12
+    assert enc.version.startswith("0.1.0+onnx-") and len(enc.version) == len("0.1.0+onnx-") + 12
     v = enc.encode(["CNC machining"])
     assert v.dtype == np.float32 and np.isclose(np.linalg.norm(v), 1.0, atol=1e-5)
 
