@@ -227,11 +227,11 @@ def _seed_database(url: str, data_path: Path, encoder_version: str) -> tuple[str
     from service import changes
     from service.db import make_engine
     from service.embeddings import cache
+    from service.embeddings import repository as cache_repo
     from service.migrate import upgrade
     from service.orgs import service as orgs
     from service.orgs.schemas import OrganizationCreate
     from service.orm import Graduate
-    from service.taxonomy import repository as cache_repo
 
     upgrade(url)
     engine = make_engine(url)
