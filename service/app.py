@@ -19,7 +19,7 @@ from service.embeddings.loader import load_encoder
 from service.errors import install_error_handlers, problem_response
 from service.graduates.retention import RetentionJob
 from service.limits import BodySizeLimit
-from service.matching.service import WarmUp
+from service.matching.service import WarmUp, sync_after_erasure
 from service.ops import install as install_ops
 from service.pagination import set_cursor_secret
 from service.settings import Settings, get_settings
@@ -80,7 +80,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for hook in app.state.startup_hooks:
             hook(app)
         if settings.retention_years:
-            app.state.retention_job = RetentionJob(engine, settings.retention_years)
+            app.state.retention_job = RetentionJob(
+                engine, settings.retention_years, after_erasure=lambda: sync_after_erasure(app.state)
+            )
             app.state.retention_job.start()
         try:
             yield

@@ -24,6 +24,7 @@ import hashlib
 import logging
 import os
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -106,6 +107,24 @@ class RecentVectors:
 
 
 RECENT = RecentVectors()
+
+# Other in-process memories keyed by phrase text (e.g. the taxonomy's canonical-id memo), told by
+# :func:`forget_phrases` to drop an erased graduate's phrases; held weakly, so a discarded app goes.
+_FORGETTERS: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def register_forgetter(holder: Any) -> None:
+    """``holder.forget_phrases(norms)`` will be called for every erasure in this process."""
+    _FORGETTERS.add(holder)
+
+
+def forget_phrases(norms: set[str]) -> None:
+    """Drop these normalised phrases from every in-process memory that holds phrase text (erasure)."""
+    if not norms:
+        return
+    RECENT.forget(norms)
+    for holder in list(_FORGETTERS):
+        holder.forget_phrases(norms)
 
 
 def model_key(encoder: Encoder) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import logging
 import threading
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import Engine
@@ -72,16 +73,26 @@ def erase_expired(engine: Engine, years: int, *, now: datetime | None = None) ->
 class RetentionJob:
     """Runs :func:`erase_expired` once at start-up and then every ``interval`` seconds in a thread."""
 
-    def __init__(self, engine: Engine, years: int, interval: float = INTERVAL_SECONDS) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        years: int,
+        interval: float = INTERVAL_SECONDS,
+        after_erasure: Callable[[], None] | None = None,
+    ) -> None:
         self.engine = engine
         self.years = years
         self.interval = interval
+        self.after_erasure = after_erasure  # e.g. drop the erased phrases from the process's memory
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def run_once(self) -> int:
         try:
-            return erase_expired(self.engine, self.years)
+            erased = erase_expired(self.engine, self.years)
+            if erased and self.after_erasure is not None:
+                self.after_erasure()
+            return erased
         except Exception:
             log.exception("retention pass failed; it will be retried")
             return 0

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response
 
 from service.db import SessionDep
 from service.deps import IfMatchHeader, SchoolOrg
@@ -19,6 +19,7 @@ from service.graduates.schemas import (
 )
 from service.idempotency import IdempotencyDep, Outcome
 from service.kit.versions import check_if_match, etag_for
+from service.matching.service import sync_after_erasure
 from service.orm import Graduate
 from service.pagination import CursorQuery, LimitQuery, Page, page_of
 
@@ -101,8 +102,12 @@ def update_graduate(
 
 
 @router.delete("/{graduate_id}", status_code=204, summary="Erase a graduate everywhere")
-def delete_graduate(graduate: OwnedGraduate, session: SessionDep) -> Response:
+def delete_graduate(
+    graduate: OwnedGraduate, session: SessionDep, request: Request, background: BackgroundTasks
+) -> Response:
     service.delete(session, graduate)
+    # after the commit: the erased phrases leave the matching engine's memory too
+    background.add_task(sync_after_erasure, request.app.state)
     return Response(status_code=204)
 
 

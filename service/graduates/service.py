@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from service import changes
 from service.curricula import repository as programs_repo
 from service.db import mark_erasure
-from service.embeddings.cache import RECENT, phrase_hash
+from service.embeddings.cache import forget_phrases, phrase_hash
 from service.errors import NotFound, Unprocessable
 from service.graduates import repository as repo
 from service.graduates.schemas import GraduateCreate, GraduateUpdate
@@ -173,7 +173,7 @@ def delete(session: Session, graduate: Graduate) -> None:
     repo.delete(session, graduate, seq)
     unused = norms - repo.phrases_in_use(session, norms)
     repo.delete_phrase_embeddings(session, {phrase_hash(n) for n in unused})
-    RECENT.forget(unused)
+    forget_phrases(unused)
     mark_erasure(session)
 
 

@@ -151,7 +151,7 @@ def engine_covers(session: Session, app_state: Any) -> Covers:
     # coverage >= met exactly when the fused similarity reaches the curve's inverse at met
     met_sim = np.float32(calibration.similarity_at(calibration.met))
 
-    def covers(wordings: list[str], phrases: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    def covers_once(wordings: list[str], phrases: list[str]) -> tuple[np.ndarray, np.ndarray]:
         ids = engine.ensure_phrases(session, phrases)
         column = np.full(len(engine.phrases), -1, dtype=np.int64)  # stored phrase -> our column
         column[ids] = np.arange(len(ids))
@@ -167,6 +167,16 @@ def engine_covers(session: Session, app_state: Any) -> Covers:
             rows.append(r[keep] + start)
             cols.append(c[keep])
         return np.concatenate(rows), np.concatenate(cols)
+
+    def covers(wordings: list[str], phrases: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        # An erasure may drop phrases from the store meanwhile (ones no graduate in the index holds
+        # yet): then the pairs are computed again, so a count never misses a dropped phrase.
+        for _attempt in range(3):
+            before = engine.phrases.erasures()
+            pairs = covers_once(wordings, phrases)
+            if engine.phrases.erasures() == before:
+                break
+        return pairs
 
     return covers
 

@@ -54,6 +54,14 @@ class PhraseStore:
         self._lex_t = sp.csr_matrix((N_FEATURES, 0), dtype=np.float32)
         self._lex_pending: list[sp.csr_matrix] = []
         self._lock = threading.Lock()
+        self.dropped = 0  # ids of erased phrases (zero columns, never reused)
+        self._erasures = 0  # drop() calls so far
+
+    def erasures(self) -> int:
+        """How many :meth:`drop` calls have finished (waits for one in progress): a reader that holds
+        ids across a computation compares this before and after, and retries when it moved."""
+        with self._lock:
+            return self._erasures
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -124,6 +132,32 @@ class PhraseStore:
                 self.texts.extend(fresh)
             return np.asarray([self._ids[key] for key in keys], dtype=np.int64)
 
+    def drop(self, ids: Sequence[int] | np.ndarray) -> list[str]:
+        """Erase phrases (an erased graduate's that no one else holds): their text, vector, lexical row
+        and latin share are overwritten and their id is never handed out again (the id stays a zero
+        column, so the ids of the other phrases do not move). Returns the texts dropped.
+
+        The caller guarantees no live graduate holds them; a later :meth:`add` of the same text gets a
+        new id. Cost: one pass over the lexical non-zeros, so it suits erasures, not routine writes."""
+        with self._lock:
+            drop = sorted({int(i) for i in ids if 0 <= int(i) < len(self.texts) and self.texts[int(i)]})
+            if not drop:
+                return []
+            texts = [self.texts[i] for i in drop]
+            for i, text in zip(drop, texts, strict=True):
+                self._ids.pop(text, None)
+                self.texts[i] = ""
+            cols = np.asarray(drop, dtype=np.int64)
+            self._vecs_t[:, cols] = 0.0
+            self._trust[cols] = 1.0
+            lex = self._merge_lexical().copy()  # readers may hold the old matrix: never edit in place
+            lex.data[np.isin(lex.indices, cols)] = 0.0
+            lex.eliminate_zeros()
+            self._lex_t = lex
+            self.dropped += len(drop)
+            self._erasures += 1
+            return texts
+
     def _resize(self, cap: int) -> None:
         n = len(self.texts)
         vecs_new = np.zeros((self.dim, max(cap, n, 1)), dtype=np.float32)
@@ -142,12 +176,15 @@ class PhraseStore:
         """Lexical rows of all phrases, transposed: (N_FEATURES, P) CSR; phrases added since the last
         call are appended as columns (one pass over the non-zeros)."""
         with self._lock:
-            if self._lex_pending:
-                new_t = sp.vstack(self._lex_pending).T
-                self._lex_t = sp.csr_matrix(sp.hstack([self._lex_t, new_t], format="csr"), dtype=np.float32)
-                self._lex_t.sort_indices()
-                self._lex_pending = []
-            return self._lex_t
+            return self._merge_lexical()
+
+    def _merge_lexical(self) -> sp.csr_matrix:
+        if self._lex_pending:
+            new_t = sp.vstack(self._lex_pending).T
+            self._lex_t = sp.csr_matrix(sp.hstack([self._lex_t, new_t], format="csr"), dtype=np.float32)
+            self._lex_t.sort_indices()
+            self._lex_pending = []
+        return self._lex_t
 
     def similarity(
         self, demand: scoring.DemandSkills, calibration: Calibration, multilingual: bool
@@ -353,6 +390,14 @@ class GraduateIndex:
             self._n_base = len(keys)
             self._indptr, self._phrase, self._level = indptr, ids, lv
             self.compact()
+
+    def orphans(self, ids: np.ndarray | None = None) -> np.ndarray:
+        """Phrase ids (of ``ids``, or of the whole store) that no live graduate holds."""
+        with self._lock:
+            self._count_holders(np.zeros(0, dtype=np.int32), 0)
+            held = self._holders[: len(self.phrases)]
+            candidates = np.arange(len(held)) if ids is None else np.unique(np.asarray(ids, dtype=np.int64))
+            return candidates[held[candidates] <= 0.5]
 
     def remove(self, key: Hashable) -> bool:
         """Forget a graduate; returns whether it was there."""

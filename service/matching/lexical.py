@@ -201,6 +201,12 @@ class LexicalModel:
         self._recent: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._recent_lock = threading.Lock()
 
+    def forget_phrases(self, norms: set[str]) -> None:
+        """Drop these normalised texts' rows kept by :meth:`transform_recent` (erasure)."""
+        with self._recent_lock:
+            for key in [k for k in self._recent if k in norms]:
+                del self._recent[key]
+
     @classmethod
     def fit(
         cls, corpus: Iterable[str], low_weight: Iterable[str] = (), max_df: float = MAX_DF

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import State
 
 from service import changes
-from service.embeddings.cache import embed_texts
+from service.embeddings.cache import embed_texts, forget_phrases, register_forgetter
 from service.embeddings.encoder import Encoder, EncoderUnavailable
 from service.errors import Unprocessable
 from service.matching import repository as repo
@@ -56,6 +56,7 @@ class MatchingEngine:
         self.index = GraduateIndex(self.phrases, calibration, multilingual=self.multilingual)
         self.seen = -1
         self._sync_lock = threading.Lock()
+        register_forgetter(lexical)
 
     @property
     def model(self) -> str:
@@ -97,7 +98,17 @@ class MatchingEngine:
                     self.index.upsert(gid, self.phrases.ids(names), lv, payload=school)
                 for gid in removed:
                     self.index.remove(gid)
+                if removed:
+                    self.drop_orphan_phrases()
             self.seen = current
+
+    def drop_orphan_phrases(self) -> int:
+        """After an erasure: drop from the phrase store every phrase no live graduate holds (the erased
+        graduates', and those of placed ones, which a later use embeds again from the database cache),
+        and tell the process's other phrase memories to forget them. Returns how many."""
+        dropped = self.phrases.drop(self.index.orphans())
+        forget_phrases(set(dropped))
+        return len(dropped)
 
     def weights(self, session: Session, demand: scoring.DemandSkills) -> np.ndarray:
         """Effective weights of the demanded skills: importance x specificity among all graduates
@@ -177,6 +188,19 @@ def engine_for(app_state: State) -> MatchingEngine:
             engine = MatchingEngine(encoder, load_calibration(encoder.name), default_model())
             app_state.matching = engine
     return engine
+
+
+def sync_after_erasure(app_state: State) -> None:
+    """Bring a loaded graduate index up to date now (after an erasure commits), so the erased
+    graduates' phrases leave this process's memory at once rather than at the next match."""
+    engine: MatchingEngine | None = getattr(app_state, "matching", None)
+    if engine is None or engine.seen < 0:
+        return  # nothing loaded: the first sync reads only live graduates
+    try:
+        with app_state.read_sessions() as session:
+            engine.sync(session)
+    except Exception:  # the next request's sync does the same
+        log.exception("syncing the graduate index after an erasure failed")
 
 
 class WarmUp:

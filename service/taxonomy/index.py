@@ -295,6 +295,14 @@ class TaxonomyRuntime:
         self._index: TaxonomyIndex | None = None
         self._queries: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self.canonical_memo: dict[str, str | None] = {}
+        phrase_cache.register_forgetter(self)
+
+    def forget_phrases(self, norms: set[str]) -> None:
+        """Drop erased phrases from the canonical-id memo and the query-embedding LRU."""
+        with self._lock:
+            self.canonical_memo = {k: v for k, v in self.canonical_memo.items() if k not in norms}
+            for key in [k for k in self._queries if k[1] in norms]:
+                del self._queries[key]
 
     def encoder(self) -> Encoder:
         enc = self._encoder()

@@ -239,3 +239,84 @@ def test_retention_command_line(
     assert retention.main(["--years", "7"]) == 0
     assert "erased 1" in capsys.readouterr().out
     assert client.get(f"/v1/graduates/{old['id']}", headers=school.headers).status_code == 404
+
+
+def _memories_holding(app: FastAPI, marker: str) -> list[str]:
+    """Which of the process's in-memory phrase structures still hold text containing ``marker``."""
+    from service.embeddings.cache import RECENT
+    from service.taxonomy.index import TaxonomyRuntime
+
+    engine = app.state.matching
+    found = []
+    if any(marker in t for t in engine.phrases.texts):
+        found.append("phrase store texts")
+    if any(marker in t for t in engine.phrases._ids):
+        found.append("phrase store ids")
+    if any(marker in norm for _model, norm in RECENT._data):
+        found.append("recent vectors")
+    if any(marker in norm for norm in engine.lexical._recent):
+        found.append("lexical rows")
+    runtime = getattr(app.state, "taxonomy", None)
+    if isinstance(runtime, TaxonomyRuntime):
+        if any(marker in norm for norm in runtime.canonical_memo):
+            found.append("canonical memo")
+        if any(marker in norm for _model, norm in runtime._queries):
+            found.append("query vectors")
+    return found
+
+
+def test_erasure_drops_the_graduates_phrases_from_the_process_memory(
+    client: TestClient, app: FastAPI
+) -> None:
+    marker = uuid.uuid4().hex
+    private_phrase = f"{marker} laser cladding"
+    school, enterprise = make_org(client, "school", "A"), make_org(client, "enterprise")
+    graduate = make_graduate(
+        client, school, "G-1", skills=[{"name": private_phrase}, {"name": "TIG welding"}]
+    )
+    other = make_graduate(client, school, "G-2", skills=[{"name": "TIG welding"}])
+    demand = make_demand(client, enterprise, skills=[{"name": "laser cladding"}, {"name": "TIG welding"}])
+    r = client.post(f"/v1/demands/{demand['id']}/matches", json={"top_k": 10}, headers=enterprise.headers)
+    assert r.status_code == 200, r.text
+    # a stateless list with the phrase too (its vectors and lexical rows are kept only in memory)
+    stateless = {
+        "demand": {"skills": [{"name": "laser cladding"}]},
+        "candidates": [{"id": "c1", "skills": [{"name": private_phrase}]}],
+    }
+    assert client.post("/v1/match", json=stateless, headers=enterprise.headers).status_code == 200
+    assert client.get("/v1/insights/skills", headers=enterprise.headers).status_code == 200
+    store = app.state.matching.phrases
+    phrase_id = int(store.ids([private_phrase])[0])
+    assert phrase_id >= 0
+    assert {"phrase store texts", "recent vectors", "lexical rows"} <= set(_memories_holding(app, marker))
+
+    r = client.delete(f"/v1/graduates/{graduate['id']}", headers=school.headers)
+
+    assert r.status_code == 204
+    assert _memories_holding(app, marker) == []
+    assert store.texts[phrase_id] == ""
+    assert not store.vecs_t[:, phrase_id].any()  # the vector is overwritten, not only unlinked
+    assert store.lexical_t()[:, phrase_id].nnz == 0
+    # the other graduate's phrase stays and matching goes on as before
+    r = client.post(f"/v1/demands/{demand['id']}/matches", json={"top_k": 10}, headers=enterprise.headers)
+    assert r.status_code == 200, r.text
+    assert [m["graduate_id"] for m in r.json()["matches"]] == [other["id"]]
+    assert marker not in r.text
+
+
+def test_retention_drops_erased_phrases_from_the_process_memory(client: TestClient, app: FastAPI) -> None:
+    from service.matching.service import sync_after_erasure
+
+    marker = uuid.uuid4().hex
+    school, enterprise = make_org(client, "school"), make_org(client, "enterprise")
+    old = make_graduate(client, school, "OLD-1", skills=[{"name": f"{marker} riveting"}])
+    demand = make_demand(client, enterprise, skills=[{"name": "riveting"}])
+    r = client.post(f"/v1/demands/{demand['id']}/matches", json={"top_k": 10}, headers=enterprise.headers)
+    assert r.status_code == 200, r.text
+    assert _memories_holding(app, marker) == ["phrase store texts", "phrase store ids"]
+    _age(app, old["id"], 9)
+
+    job = retention.RetentionJob(app.state.engine, 5, after_erasure=lambda: sync_after_erasure(app.state))
+    assert job.run_once() == 1
+
+    assert _memories_holding(app, marker) == []
