@@ -65,8 +65,13 @@ def placed_counts(session: Session) -> dict[str, int]:
     return {org: int(n) for org, n in session.execute(stmt)}
 
 
-def unplaced_graduate_skills(session: Session, batch: int = 5_000) -> Iterator[list[Any]]:
-    """The skill lists of the graduates not yet placed, one list per graduate, nothing else."""
-    stmt = select(Graduate.skills).where(Graduate.placed.is_(False)).execution_options(yield_per=batch)
-    for skills in session.scalars(stmt):
-        yield list(skills or [])
+def unplaced_graduate_skills(session: Session, batch: int = 5_000) -> Iterator[tuple[str, list[Any]]]:
+    """(school id, skill list) of each graduate not yet placed, nothing else: the school is needed to
+    keep a member's own graduates out of the count its small-group suppression is judged on."""
+    stmt = (
+        select(Graduate.organization_id, Graduate.skills)
+        .where(Graduate.placed.is_(False))
+        .execution_options(yield_per=batch)
+    )
+    for school_id, skills in session.execute(stmt):
+        yield school_id, list(skills or [])

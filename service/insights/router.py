@@ -1,7 +1,8 @@
 """Consortium insights over HTTP: any member, the government included, may read them.
 
 Only aggregates are returned: no graduate id, reference or profile appears, and graduate counts too
-small to be anonymous (1 to ``TALENTMATCH_INSIGHTS_MIN_GROUP`` - 1) are suppressed.
+small to be anonymous (1 to ``TALENTMATCH_INSIGHTS_MIN_GROUP`` - 1, in all or without the caller's own
+graduates) are suppressed.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def _blank(value: str | None) -> str | None:
 def skill_insights(
     request: Request,
     session: SessionDep,
-    _org: CurrentOrg,
+    org: CurrentOrg,
     settings: SettingsDep,
     encoder: EncoderDep,
     region: Annotated[FilterText, Query(max_length=200, description="Open demands of this region.")] = None,
@@ -61,6 +62,7 @@ def skill_insights(
         region=_blank(region),
         industry=_blank(industry),
         min_group=min_group,
+        viewer=org.id,
         app_state=request.app.state,
     )
     items, next_cursor = service.page(service.sort_skills(rows, sort, min_group), limit, cursor)

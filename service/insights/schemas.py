@@ -21,8 +21,9 @@ class SkillInsight(BaseModel):
     weight: float = Field(description="Headcount x importance summed over those demands.")
     graduates: int | None = Field(
         description=(
-            "Graduates of the consortium, not yet placed, who hold the skill; null when the count is "
-            "between 1 and the minimum group size minus 1 (suppressed)."
+            "Graduates of the consortium, not yet placed, who hold the skill; null (suppressed) when "
+            "the count, or the count without the caller's own graduates, is between 1 and the minimum "
+            "group size minus 1."
         )
     )
     graduates_suppressed: bool
@@ -37,7 +38,12 @@ class SkillInsight(BaseModel):
 class SkillInsightPage(BaseModel):
     items: list[SkillInsight]
     next_cursor: str | None
-    min_group: int = Field(description="Graduate counts below this (and above 0) are suppressed.")
+    min_group: int = Field(
+        description=(
+            "Graduate counts below this (and above 0), in all or without the caller's own graduates, "
+            "are suppressed."
+        )
+    )
     model: str = Field(description="Encoder (name and version) that grouped and matched the skills.")
 
 

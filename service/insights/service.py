@@ -1,8 +1,10 @@
 """Consortium insights: supply versus demand per skill, and each member's contribution.
 
 Only aggregates leave this module. Graduate counts between 1 and ``insights_min_group - 1`` are
-suppressed (shown as null), because a count that small narrows down who the graduates are; a shortage
-computed from a suppressed count is suppressed with it, and sorting never uses a suppressed value.
+suppressed (shown as null), because a count that small narrows down who the graduates are; so is a
+count whose part from other schools than the caller's is that small, so a school cannot unlock a
+small group by adding graduates of its own. A shortage computed from a suppressed count is suppressed
+with it, and sorting never uses a suppressed value.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import base64
 import binascii
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -181,11 +184,24 @@ def engine_covers(session: Session, app_state: Any) -> Covers:
     return covers
 
 
+@dataclass
+class Holdings:
+    """Per line: graduates who hold its skill, in all (``total``) and per school (``by_school``)."""
+
+    total: np.ndarray
+    by_school: dict[str, np.ndarray]
+
+    def of_others(self, viewer: str | None) -> np.ndarray:
+        """Per line, the graduates of every school but ``viewer``."""
+        own = self.by_school.get(viewer) if viewer is not None else None
+        return self.total if own is None else self.total - own
+
+
 def graduate_holdings(
-    covers: Covers, lines: Sequence[SkillLine], skill_lists: Iterable[list[Any]]
-) -> np.ndarray:
+    covers: Covers, lines: Sequence[SkillLine], graduates: Iterable[tuple[str, list[Any]]]
+) -> Holdings:
     """How many graduates hold each line's skill: some skill of theirs is evidence (``covers``) of
-    some wording of the line.
+    some wording of the line; ``graduates`` are (school id, skill list) pairs.
 
     Vectorised and sparse: the distinct graduate phrases are scored once against all the lines'
     wordings; then (graduates x phrases) incidence @ (phrases x lines) evidence gives, per graduate
@@ -197,7 +213,10 @@ def graduate_holdings(
     rows: list[int] = []
     cols: list[int] = []
     n_graduates = 0
-    for skills in skill_lists:
+    school_row: dict[str, int] = {}
+    schools: list[int] = []
+    for school_id, skills in graduates:
+        schools.append(school_row.setdefault(school_id, len(school_row)))
         for s in skills:
             raw = s.get("name") if isinstance(s, dict) else s
             col = seen.get(raw) if isinstance(raw, str) else None
@@ -216,7 +235,7 @@ def graduate_holdings(
             cols.append(col)
         n_graduates += 1
     if not lines or not phrases:
-        return np.zeros(len(lines), dtype=np.int64)
+        return Holdings(np.zeros(len(lines), dtype=np.int64), {})
     wordings = list(dict.fromkeys(normalize_phrase(p) for line in lines for p in line.phrases))
     wording_row = {w: i for i, w in enumerate(wordings)}
     member_rows = [wording_row[normalize_phrase(p)] for line in lines for p in line.phrases]
@@ -233,7 +252,16 @@ def graduate_holdings(
         (np.ones(len(rows), dtype=np.int32), (rows, cols)), shape=(n_graduates, len(phrases))
     )
     held = incidence @ (evidence @ members)  # (graduates, lines): matching (phrase, wording) pairs
-    return np.asarray((held > 0).sum(axis=0)).ravel().astype(np.int64)
+    holds = sp.csr_matrix((held > 0).astype(np.int32))
+    per_school = sp.csr_matrix(
+        (np.ones(n_graduates, dtype=np.int32), (schools, np.arange(n_graduates))),
+        shape=(len(school_row), n_graduates),
+    )
+    counts = (per_school @ holds).toarray().astype(np.int64)  # (schools, lines)
+    return Holdings(
+        counts.sum(axis=0),
+        {school: counts[row] for school, row in school_row.items()},
+    )
 
 
 def skill_rows(
@@ -243,12 +271,16 @@ def skill_rows(
     region: str | None,
     industry: str | None,
     min_group: int,
+    viewer: str | None = None,
     app_state: Any = None,
 ) -> list[SkillInsight]:
     """Per grouped demanded skill of the open demands in scope: demand, supply and shortage.
 
     Supply is every graduate of the consortium not yet placed (the region's demands draw on the whole
-    consortium's schools); counts from 1 to ``min_group - 1`` are suppressed. ``app_state`` gives the
+    consortium's schools). A count is suppressed when it, or the count without the ``viewer``'s own
+    graduates, is between 1 and ``min_group - 1``: a school that adds graduates of its own cannot lift
+    a small group of other schools' graduates over the threshold (it knows its own share and would
+    subtract it). ``app_state`` gives the
     matching engine (its phrase store; without it the phrases are scored through the phrase cache)
     and a per-process memo of the last results, keyed by the scope and the ``demand`` and
     ``graduate`` change counters, so a repeated call is free until a demand or graduate changes.
@@ -260,7 +292,7 @@ def skill_rows(
         changes.current(session, changes.DEMAND),
         changes.current(session, changes.GRADUATE),
     )
-    memo: dict[Any, tuple[list[SkillLine], np.ndarray]] | None = None
+    memo: dict[Any, tuple[list[SkillLine], Holdings]] | None = None
     if app_state is not None:
         memo = getattr(app_state, "insights_memo", None)
         if memo is None:
@@ -268,7 +300,7 @@ def skill_rows(
     with _memo_lock:
         hit = memo.get(key) if memo is not None else None
     if hit is not None:
-        lines, counts = hit
+        lines, holdings = hit
     else:
         scorer = gaps_service.scorer_for(session, encoder)
         demands = demands_repo.open_demands(session, region=region, industry=industry)
@@ -277,15 +309,16 @@ def skill_rows(
         )
         lines = gaps_service.group_lines(scorer, occurrences, group=True)
         covers = engine_covers(session, app_state) if app_state is not None else scorer_covers(scorer)
-        counts = graduate_holdings(covers, lines, repo.unplaced_graduate_skills(session))
+        holdings = graduate_holdings(covers, lines, repo.unplaced_graduate_skills(session))
         if memo is not None:
             with _memo_lock:
                 while len(memo) >= MEMO_SIZE:
                     memo.pop(next(iter(memo)))
-                memo[key] = (lines, counts)
+                memo[key] = (lines, holdings)
     rows = []
-    for line, n in zip(lines, counts, strict=True):
-        suppressed = 0 < int(n) < min_group
+    others = holdings.of_others(viewer)
+    for line, n, n_others in zip(lines, holdings.total, others, strict=True):
+        suppressed = 0 < int(n) < min_group or 0 < int(n_others) < min_group
         graduates = None if suppressed else int(n)
         rows.append(
             SkillInsight(

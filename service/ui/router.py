@@ -212,7 +212,13 @@ def dashboard(
 ) -> Response:
     assert ctx.org is not None
     page = views.dashboard_page(
-        session, request.app.state, request.app.state.settings, region=region, industry=industry, t=ctx.t
+        session,
+        request.app.state,
+        request.app.state.settings,
+        region=region,
+        industry=industry,
+        t=ctx.t,
+        viewer=ctx.org.id,
     )
     return ctx.render("dashboard.html", page_title=ctx.t("dashboard_title"), p=page)
 

@@ -484,6 +484,7 @@ def dashboard_page(
     region: str | None,
     industry: str | None,
     t: Any,
+    viewer: str | None = None,
 ) -> DashboardPage:
     """Aggregates only (any member may read them, the government included): top skill shortages,
     training orders by state, member contribution."""
@@ -498,6 +499,7 @@ def dashboard_page(
         region=region,
         industry=industry,
         min_group=min_group,
+        viewer=viewer,
         app_state=app_state,
     )
     shortages = insights_service.sort_skills(rows, SkillSort.shortage, min_group)[:TOP_SHORTAGES]

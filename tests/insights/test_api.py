@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.builders import Org, make_demand, make_graduate, make_org, make_program
+from tests.ui.support import sign_in
 
 ORDERS = "/v1/training-orders"
 
@@ -112,6 +114,35 @@ def test_skill_insights_aggregate_demand_and_unplaced_supply(
     assert "hull design" in {row["skill"] for row in r.json()["items"]}
     assert not any(gid in r.text for gid in ids)
     assert "s1-cnc" not in r.text
+
+
+def test_a_school_cannot_unlock_a_small_group_with_graduates_of_its_own(
+    client: TestClient, consortium: dict[str, Org]
+) -> None:
+    gov, s1, s2, ent = consortium["gov"], consortium["s1"], consortium["s2"], consortium["a"]
+    make_demand(client, ent, headcount=2, skills=[skill("glassblowing")])
+    graduates(client, s2, 1, ["glassblowing"], "s2-glass")  # one graduate: who it is must stay hidden
+    for viewer in (s1, s2, gov, ent):
+        assert skill_rows(client, viewer)["glassblowing"]["graduates"] is None
+
+    graduates(client, s1, 4, ["glassblowing"], "s1-glass")  # 5 in all, 4 of them s1's own
+
+    own = skill_rows(client, s1)["glassblowing"]
+    assert (own["graduates"], own["graduates_suppressed"], own["shortage"]) == (None, True, None)
+    # s2 sees 4 from others (s1's), also too few; the government and an enterprise see the total
+    assert skill_rows(client, s2)["glassblowing"]["graduates"] is None
+    assert skill_rows(client, gov)["glassblowing"]["graduates"] == 5
+    assert skill_rows(client, ent)["glassblowing"]["graduates"] == 5
+    # the dashboard's shortage chart follows the same rule for the signed-in school
+    sign_in(client, s1)
+    html = client.get("/ui/dashboard").text
+    assert re.search(r'class="bar[^"]* unknown"[^>]*data-key="glassblowing"', html), html
+    client.cookies.clear()
+
+    # once five graduates of other schools hold it, s1 sees the total, its own included
+    graduates(client, s2, 4, ["glassblowing"], "s2-glass-more")
+    assert skill_rows(client, s1)["glassblowing"]["graduates"] == 9
+    assert skill_rows(client, s2)["glassblowing"]["graduates"] is None  # s1's 4 are still too few
 
 
 def test_skill_insights_sort_page_and_minimum_group(
