@@ -15,6 +15,7 @@ from service.ops import metrics, ratelimit
 from service.ops.deadline import Deadline, MatchDeadline, check_deadline, use_deadline
 from service.settings import Settings
 from tests.builders import admin_headers, demand_body, graduate_body, make_org
+from tests.ui.support import sign_in
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -151,6 +152,25 @@ def test_bad_keys_are_limited_by_address_not_charged_to_members(settings: Settin
         assert client.get("/v1/graduates", headers=bad).status_code == 429
         assert client.get("/v1/graduates").status_code == 429  # no key: the same address bucket
         assert client.get("/v1/graduates", headers=school.headers).status_code == 200
+
+
+def test_page_requests_count_against_the_signed_in_organisation(settings: Settings, clock: FakeClock) -> None:
+    with _client(settings, rate_limit_per_minute=4) as client:
+        school = make_org(client, "school")
+        sign_in(client, school)  # two requests before sign-in: the client address's bucket
+        assert [client.get("/ui/").status_code for _ in range(4)] == [200] * 4
+
+        assert client.get("/ui/").status_code == 429
+        # the organisation's budget is one, pages and API alike
+        assert client.get("/v1/graduates", headers=school.headers).status_code == 429
+        # the address was not charged for the pages: someone else behind it still has its last two
+        anonymous = TestClient(client.app)
+        assert [anonymous.get("/ui/sign-in").status_code for _ in range(3)] == [200, 200, 429]
+        # a cookie that is not validly signed counts against the address, not the organisation
+        clock.now += 15  # one interval: one request in each bucket
+        forged = {"Cookie": "tm_session=forged"}
+        assert anonymous.get("/ui/sign-in", headers=forged).status_code == 200
+        assert client.get("/ui/").status_code == 200
 
 
 def test_limit_is_shared_through_redis_by_several_processes(settings: Settings) -> None:
