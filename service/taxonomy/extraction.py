@@ -69,7 +69,10 @@ _BOILERPLATE = re.compile(
     r"|privacy (?:policy|notice)|recruitment agenc|background check|drug[- ]free"
     r"|平等就业|机会均等|不限(?:性别|民族)|公司简介|公司介绍|成立于|总部位于|我们是(?:一家)?|五险一金"
     r"|带薪(?:年假|休假)|薪资|薪酬|待遇优厚|福利|补贴|年终奖|包吃住|简历(?:投递|发送)|投递简历|联系电话"
-    r"|欢迎(?:加入|投递)|上市公司|世界500强|行业领先|领先的",
+    r"|欢迎(?:加入|投递)|上市公司|世界500强|行业领先|领先的|工作时间|上班时间|双休|单休|大小周|作息"
+    r"|工作地点|上班地点|月薪|底薪|提成|面议|食宿|包住|包吃|社保|公积金|体检|团建|旅游|节日|联系人|电话"
+    r"|微信|邮箱|面试|应聘|有意者|晋升|发展空间|岗前培训|带薪培训|员工宿舍|工作餐|班车|加班费"
+    r"|\d\s*元",
     re.IGNORECASE,
 )
 _HEADING_BOILERPLATE = re.compile(
@@ -77,14 +80,16 @@ _HEADING_BOILERPLATE = re.compile(
     r"|company (?:overview|profile)"
     r"|benefits|perks|what we offer|why (?:join us|work (?:with|for) us)|compensation|salary"
     r"|equal opportunity(?: employer)?|eeo statement|how to apply|application process|contact"
-    r"|公司介绍|公司简介|关于我们|福利待遇|薪资福利|薪酬福利|联系方式|投递方式)\s*[:：]?$",
+    r"|公司介绍|公司简介|关于我们|福利待遇|薪资福利|薪酬福利|联系方式|投递方式|工作时间|工作地点|我们提供"
+    r"|公司福利|职位福利|岗位福利|应聘方式|联系我们|公司地址|薪资待遇|待遇)\s*[:：]?$",
     re.IGNORECASE,
 )
 _HEADING_CONTENT = re.compile(
     r"^(?:requirements?|qualifications?|responsibilities|duties|what you(?:'ll)? (?:do|bring|need)"
     r"|skills?|must[- ]haves?|nice[- ]to[- ]haves?|preferred|key skills|the role|your role|job description"
     r"|course (?:content|description|outcomes)|learning outcomes|objectives|syllabus|topics"
-    r"|任职要求|岗位要求|岗位职责|工作职责|职位描述|任职资格|技能要求|课程内容|课程目标|教学目标|学习成果)\s*[:：]?$",
+    r"|任职要求|岗位要求|岗位职责|工作职责|职位描述|任职资格|技能要求|课程内容|课程目标|教学目标|学习成果"
+    r"|职位要求|岗位描述|工作内容|任职条件|职位职责|岗位说明|加分项|优先条件|职责描述|主要职责)\s*[:：]?$",
     re.IGNORECASE,
 )
 _STOP_WORDS = """

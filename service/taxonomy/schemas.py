@@ -43,12 +43,15 @@ class ExtractRequest(StrictModel):
 
 
 class ExtractedSkill(BaseModel):
-    skill_id: str
+    skill_id: str | None = Field(
+        description="The taxonomy skill; null for a Chinese skill phrase no taxonomy label matches, "
+        "which is given as written."
+    )
     label: str
     score: float = Field(description="Confidence in [0, 1]: 1.0 when a label appears verbatim.")
     evidence: str = Field(description="The sentence of the text that mentions the skill.")
     matched_label: str
-    source: str
+    source: str | None = Field(description="The taxonomy (esco, onet, ...); null for a phrase as written.")
 
 
 class ExtractResponse(BaseModel):

@@ -18,7 +18,7 @@ from service.embeddings import cache as phrase_cache
 from service.embeddings.encoder import Encoder
 from service.errors import Unprocessable
 from service.orm import TaxonomyVersion, utcnow
-from service.taxonomy import extraction
+from service.taxonomy import extraction, zh_extraction
 from service.taxonomy import repository as repo
 from service.taxonomy.importers import ParsedTaxonomy, SkillRecord
 from service.taxonomy.index import TaxonomyIndex, TaxonomyRuntime, runtime_for
@@ -28,6 +28,7 @@ CANONICAL_MIN = 0.8
 CANONICAL_MARGIN = 0.05
 EXTRACT_MIN = 0.5
 SINGLE_WORD_MIN = 0.9
+AS_WRITTEN = 0.6  # a Chinese skill phrase no taxonomy label matches, kept as written
 SEARCH_MIN = 0.35
 EXACT_CONFIDENCE = 1.0
 HIDDEN_CONFIDENCE = 0.95
@@ -263,29 +264,32 @@ def search(session: Session, q: str, *, limit: int = 20) -> list[tuple[Candidate
 
 @dataclass(frozen=True)
 class Extracted:
-    skill_id: str
+    skill_id: str | None
     label: str
     score: float
     evidence: str
     matched: str
-    source: str
+    source: str | None
 
 
 def extract(
     session: Session, text: str, *, min_score: float = EXTRACT_MIN, max_skills: int = 50
 ) -> list[Extracted]:
-    """Taxonomy skills a free-text description asks for, each with the sentence that evidences it.
+    """Skills a free-text description asks for, each with the sentence that evidences it.
 
     Boilerplate sentences (company blurb, equal-opportunity statement, benefits) are dropped first.
     A label found verbatim in a sentence scores 1.0; otherwise each chunk of a sentence is scored
-    against all labels (embedding + lexical) and kept above ``min_score``.
+    against all labels (embedding + lexical) and kept above ``min_score``. A sentence with Chinese
+    text gives its skill phrases (:func:`zh_extraction.phrases`) instead of chunks: each is the
+    taxonomy's skill when a label is that phrase or matches it confidently (``CANONICAL_MIN`` with a
+    margin, as for typed names), else the phrase as written (no ``skill_id``, score ``AS_WRITTEN``),
+    with or without an imported taxonomy.
     """
     runtime = require_runtime(session)
     index = runtime.index(session)
-    if index.empty:
-        return []
     sentences = [s.text for s in extraction.split_sentences(text) if not s.boilerplate]
     best: dict[int, tuple[float, int, int, str]] = {}  # skill -> (score, order, label, evidence)
+    written: dict[str, tuple[int, str, str]] = {}  # norm -> (order, phrase, evidence)
 
     def offer(skill: int, score: float, order: int, label: int, sentence: str) -> None:
         known = best.get(skill)
@@ -293,7 +297,13 @@ def extract(
             best[skill] = (score, order if known is None else min(order, known[1]), label, sentence)
 
     chunk_sources: dict[str, tuple[int, str]] = {}
+    zh_sources: dict[str, tuple[int, str, str]] = {}
     for k, sentence in enumerate(sentences):
+        if has_cjk(sentence):
+            for j, phrase in enumerate(zh_extraction.phrases(sentence)):
+                zh_sources.setdefault(normalize_phrase(phrase), (k * 1000 + 500 + j, phrase, sentence))
+        if index.empty:
+            continue
         accepted: list[tuple[int, int]] = []
         for span in sorted(extraction.spans(sentence), key=lambda sp: sp.start - sp.end):
             if extraction.is_generic_label(span.norm):
@@ -313,8 +323,29 @@ def extract(
             offer(skill, conf, k * 1000 + span.start, label, sentence)
         for chunk in extraction.chunks(sentence):
             norm = normalize_phrase(chunk)
+            if has_cjk(norm) or (has_cjk(sentence) and len(norm.split()) < 2):
+                continue  # Chinese is read by zh_extraction, which keeps Latin names as written
             if norm and norm not in chunk_sources and not index.exact_skills(norm):
                 chunk_sources[norm] = (k * 1000 + 999, sentence)
+    zh_todo: list[str] = []
+    for norm, (order, phrase, sentence) in zh_sources.items():
+        pairs = [] if index.empty else index.exact_skills(norm)
+        if pairs:
+            offer(pairs[0][0], EXACT_CONFIDENCE, order, pairs[0][1], sentence)
+        elif index.empty:
+            written[norm] = (order, phrase, sentence)
+        else:
+            zh_todo.append(norm)
+    if zh_todo:
+        vecs = runtime.query_vectors(session, zh_todo)
+        for norm, hits in zip(zh_todo, index.search(vecs, zh_todo, 2), strict=True):
+            order, phrase, sentence = zh_sources[norm]
+            top = hits[0].score if hits else 0.0
+            second = hits[1].score if len(hits) > 1 else 0.0
+            if top >= max(CANONICAL_MIN, min_score) and top - second >= CANONICAL_MARGIN:
+                offer(hits[0].skill, top, order, hits[0].label, sentence)
+            else:
+                written[norm] = (order, phrase, sentence)
     norms = list(chunk_sources)
     if norms:
         vecs = runtime.query_vectors(session, norms)
@@ -333,22 +364,37 @@ def extract(
                 ):
                     continue  # "interfaces" alone does not name "Interface definition language IDL"
                 offer(hit.skill, hit.score, order, hit.label, sentence)
-    ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[1][1]))[:max_skills]
-    return [
-        Extracted(
-            skill_id=index.skill_ids[skill],
-            label=index.skill_labels[skill],
-            score=round(score, 4),
-            evidence=sentence,
-            matched=index.label_text[label],
-            source=index.skill_sources[skill],
+    found = [
+        (
+            score,
+            order,
+            Extracted(
+                skill_id=index.skill_ids[skill],
+                label=index.skill_labels[skill],
+                score=round(score, 4),
+                evidence=sentence,
+                matched=index.label_text[label],
+                source=index.skill_sources[skill],
+            ),
         )
-        for skill, (score, _, label, sentence) in ranked
+        for skill, (score, order, label, sentence) in best.items()
     ]
+    taken = {normalize_phrase(e.label) for _, _, e in found} | {
+        normalize_phrase(e.matched) for _, _, e in found
+    }
+    if min_score <= AS_WRITTEN:
+        found += [
+            (AS_WRITTEN, order, Extracted(None, phrase, AS_WRITTEN, sentence, phrase, None))
+            for norm, (order, phrase, sentence) in written.items()
+            if norm not in taken
+        ]
+    found.sort(key=lambda t: (-t[0], t[1]))
+    return [e for _, _, e in found[:max_skills]]
 
 
 def inferred_skill_rows(session: Session, description: str) -> list[dict[str, Any]]:
-    """Demand skill rows inferred from a description (marked ``inferred``); 422 when none is found."""
+    """Demand skill rows inferred from a description (marked ``inferred``); 422 when none is found.
+    A Chinese phrase no taxonomy skill matches is kept as written, without a ``skill_id``."""
     found = extract(session, description, max_skills=20)
     if not found:
         raise Unprocessable(
