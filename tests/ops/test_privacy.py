@@ -320,3 +320,24 @@ def test_retention_drops_erased_phrases_from_the_process_memory(client: TestClie
     assert job.run_once() == 1
 
     assert _memories_holding(app, marker) == []
+
+
+def test_another_process_drops_the_erased_phrases_at_its_next_sync(
+    client: TestClient, app: FastAPI, settings: Settings
+) -> None:
+    marker = uuid.uuid4().hex
+    school, enterprise = make_org(client, "school"), make_org(client, "enterprise")
+    graduate = make_graduate(client, school, "G-1", skills=[{"name": f"{marker} soldering"}])
+    demand = make_demand(client, enterprise, skills=[{"name": "soldering"}])
+    other_app = create_app(settings)  # a second API process on the same database
+    with TestClient(other_app) as other:
+        path = f"/v1/demands/{demand['id']}/matches"
+        assert other.post(path, json={"top_k": 10}, headers=enterprise.headers).status_code == 200
+        assert any(marker in t for t in other_app.state.matching.phrases.texts)
+
+        assert client.delete(f"/v1/graduates/{graduate['id']}", headers=school.headers).status_code == 204
+
+        r = other.post(path, json={"top_k": 10}, headers=enterprise.headers)
+        assert r.status_code == 200
+        assert r.json()["matches"] == []
+        assert not any(marker in t for t in other_app.state.matching.phrases.texts)
