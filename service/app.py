@@ -168,6 +168,9 @@ def _include_routers(app: FastAPI) -> None:
     from service.taxonomy.router import router as skills_router
 
     app.include_router(skills_router)
+    from service.occupations.router import router as occupations_router
+
+    app.include_router(occupations_router)
     from service.orders.router import router as orders_router
 
     app.include_router(orders_router)

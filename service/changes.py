@@ -15,6 +15,7 @@ GRADUATE = "graduate"
 DEMAND = "demand"
 PROGRAM = "program"
 TAXONOMY = "taxonomy"
+OCCUPATION = "occupation"
 
 
 def bump(session: Session, name: str) -> int:

@@ -237,6 +237,87 @@ def _run_taxonomy_import(source: str, folder: Path, version: str | None) -> None
     ):
         table.add_row(name, value)
     console.print(table)
+    if source == "esco" and folder.is_dir():
+        from service.occupations.importers import has_esco_occupations, parse_esco_occupations
+
+        if has_esco_occupations(folder):
+            _run_occupation_import(lambda: parse_esco_occupations(folder, version=parsed.version), folder)
+
+
+def _occupation_encoder(settings: Settings, fallback: Any) -> Any:
+    """The encoder job titles are matched with: the multilingual one (the fake one in tests)."""
+    if settings.encoder_backend == "fake":
+        return fallback
+    from service.embeddings.multilingual import load_multilingual
+
+    return load_multilingual()
+
+
+def _run_occupation_import(parse: Any, where: Path) -> None:
+    from rich.table import Table
+
+    from service.occupations import service as occupation_service
+    from service.taxonomy.importers import TaxonomyFileError
+
+    with console.status(f"reading {where}"):
+        try:
+            parsed = parse()
+        except TaxonomyFileError as exc:
+            console.print(
+                f"[red]error:[/red] {where} is not a valid classification file; nothing was imported"
+            )
+            for problem in exc.problems:
+                console.print(f"  {problem}", highlight=False, markup=False)
+            if exc.total > len(exc.problems):
+                console.print(f"  ... and {exc.total - len(exc.problems)} more problem(s)")
+            raise typer.Exit(1) from exc
+    name = parsed.taxonomy.upper()
+    console.print(
+        f"{name} occupations {parsed.version}: {len(parsed.records):,} occupations, {parsed.label_count:,} "
+        f"names, {parsed.relation_count:,} skill relations read from "
+        + ", ".join(str(f) for f in parsed.files),
+        highlight=False,
+    )
+    local = _Local(with_encoder=Settings().encoder_backend == "fake")
+    encoder = _occupation_encoder(local.settings, local.encoder)
+    try:
+        with _progress() as bars:
+            summary = occupation_service.import_occupations(
+                local.write, encoder, parsed, progress=_Bars(bars)
+            )
+    finally:
+        local.close()
+    table = Table(title=f"occupations import: {parsed.taxonomy} {summary.version}", show_header=False)
+    for label, value in (
+        ("occupations in the file", f"{summary.occupations:,}"),
+        ("names", f"{summary.labels:,}"),
+        ("skill relations", f"{summary.relations:,}"),
+        ("created", f"{summary.created:,}"),
+        ("updated (content changed)", f"{summary.updated:,}"),
+        ("unchanged", f"{summary.unchanged:,}"),
+        ("removed (no longer in the file)", f"{summary.removed:,}"),
+        ("names embedded now", f"{summary.embedded:,} ({encoder.name}, cache misses only)"),
+        ("version recorded", "yes" if summary.version_recorded else "no (already at this version)"),
+        ("time", f"{summary.seconds:.1f} s (embedding {summary.timings.get('embed', 0):.1f} s)"),
+    ):
+        table.add_row(label, value)
+    console.print(table)
+
+
+@taxonomy_import_app.command("csco")
+@_encoder_guard
+def taxonomy_import_csco(
+    file: Path = typer.Argument(
+        ..., help="The CSCO classification CSV (level,code,name,definition,tasks,alias)."
+    ),
+    version: str | None = typer.Option(
+        None, "--version", help="Version to record (default: the year in the file name, e.g. csco22 -> 2022)."
+    ),
+) -> None:
+    """Import China's occupational classification (CSCO 2022): occupations, aliases, definitions, tasks."""
+    from service.occupations.importers import parse_csco
+
+    _run_occupation_import(lambda: parse_csco(file, version=version), file)
 
 
 @taxonomy_import_app.command("esco")
@@ -249,7 +330,8 @@ def taxonomy_import_esco(
         help="Version to record (default: vX.Y.Z from the folder name, else a content hash).",
     ),
 ) -> None:
-    """Import the official ESCO skills CSV export (preferred, alternative and hidden labels)."""
+    """Import the official ESCO skills CSV export (preferred, alternative and hidden labels), and its
+    occupations (occupations_en.csv, occupationSkillRelations.csv) when the folder has them."""
     _run_taxonomy_import("esco", folder, version)
 
 

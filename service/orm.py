@@ -142,6 +142,8 @@ class Demand(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")
     # [{"name", "importance", "level", "required", "skill_id", "inferred"}]
     skills: Mapped[list[Any]] = mapped_column(default=list)
+    # The occupation the demand was posted for (ESCO concept URI or CSCO code), when one was named.
+    occupation_id: Mapped[str | None] = mapped_column(String(300))
     version: Mapped[int] = mapped_column(Integer, default=1)
     # One conditional UPDATE ... WHERE id = ? AND version = ?; no row changed is StaleDataError (412).
     __mapper_args__ = {"version_id_col": version}
@@ -419,3 +421,46 @@ class TaxonomyLabel(Base):
     norm: Mapped[str] = mapped_column(String(500), index=True)
     # "preferred" | "alt" | "hidden"
     kind: Mapped[str] = mapped_column(String(16))
+
+
+class Occupation(Base):
+    """An occupation of an imported classification (ESCO occupations, China's CSCO 2022)."""
+
+    __tablename__ = "occupation"
+    __table_args__ = (UniqueConstraint("occupation_id"),)
+
+    id: Mapped[str] = _id_column()
+    # Stable id: the ESCO concept URI, or the CSCO code ("6-18-01-01").
+    occupation_id: Mapped[str] = mapped_column(String(300))
+    # "esco" | "csco"
+    taxonomy: Mapped[str] = mapped_column(String(32), index=True)
+    # The classification code: ESCO's occupation code ("2654.1.7"), the CSCO code.
+    code: Mapped[str | None] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(500))
+    alt_labels: Mapped[list[Any]] = mapped_column(default=list)
+    definition: Mapped[str | None] = mapped_column(Text)
+    tasks: Mapped[list[Any]] = mapped_column(default=list)
+    # CSCO: 1 (major group) to 4 (detailed occupation); ESCO: None.
+    level: Mapped[int | None] = mapped_column(Integer)
+    # The enclosing group's code (CSCO) or ISCO unit group (ESCO).
+    broader: Mapped[str | None] = mapped_column(String(300))
+    taxonomy_version: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class OccupationSkill(Base):
+    """A skill an occupation needs (ESCO occupationSkillRelations): ``essential`` or ``optional``."""
+
+    __tablename__ = "occupation_skill"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    occupation_id: Mapped[str] = mapped_column(
+        ForeignKey("occupation.occupation_id", ondelete="CASCADE"), index=True
+    )
+    # The skill's concept URI; its label comes from the skills taxonomy when imported.
+    skill_id: Mapped[str] = mapped_column(String(300))
+    relation: Mapped[str] = mapped_column(String(16))
+    skill_type: Mapped[str | None] = mapped_column(String(64))

@@ -269,6 +269,12 @@ EXPECTATIONS: dict[tuple[str, str], list[Case]] = {
     ("POST", "/v1/skills/extract"): api(ALL, 200, json=lambda w: {"text": "Operate CNC machines."}),
     ("GET", "/v1/skills"): api(ALL, 200, query=lambda w: {"q": "cnc"}),
     ("GET", "/v1/skills/versions"): api(ALL, 200),
+    # occupations: any organisation (none is imported here, so one occupation is 404 to everyone)
+    ("POST", "/v1/occupations/normalize"): api(ALL, 200, json=lambda w: {"texts": ["CNC operator"]}),
+    ("GET", "/v1/occupations"): api(ALL, 200, query=lambda w: {"q": "cnc"}),
+    ("GET", "/v1/occupations/{occupation_id}"): api(
+        ALL, 404, params=lambda w: {"occupation_id": "6-18-01-01"}
+    ),
     # training orders: the two parties
     ("POST", "/v1/training-orders"): api(
         DEMAND_OWNERS, 201, json=lambda w: {"school_id": w.ids["school_a"], "headcount": 1}
