@@ -15,7 +15,9 @@ from sqlalchemy.pool import NullPool
 from service import __version__
 from service.apidocs import install as install_api_docs
 from service.db import make_engine, make_sessionmakers, pool_options
+from service.embeddings.encoder import attach_companion
 from service.embeddings.loader import load_encoder
+from service.embeddings.multilingual import load_multilingual
 from service.errors import install_error_handlers, problem_response
 from service.graduates.retention import RetentionJob
 from service.limits import BodySizeLimit
@@ -32,6 +34,19 @@ def _load_encoder(app: FastAPI, settings: Settings) -> None:
     app.state.encoder = load_encoder(
         settings.encoder_backend, settings.encoder_path, settings.encoder_device, settings.encoder_runtime
     )
+    wanted = (
+        settings.multilingual if settings.multilingual is not None else settings.encoder_backend == "real"
+    )
+    app.state.multilingual = load_multilingual() if wanted else None
+    attach_companion(app.state.encoder, app.state.multilingual)
+
+
+def _encoder_names(app: FastAPI) -> dict[str, str | None]:
+    """``name@version`` of the served encoders; ``multilingual`` is null when that channel is off."""
+    names: dict[str, str | None] = {}
+    for role, encoder in (("main", app.state.encoder), ("multilingual", app.state.multilingual)):
+        names[role] = f"{encoder.name}@{encoder.version}" if encoder is not None else None
+    return names
 
 
 READY_DB_TIMEOUT_SECONDS = 2.0
@@ -113,6 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     set_cursor_secret(settings.session_secret or settings.admin_key or settings.database_url)
     app.state.encoder = None
+    app.state.multilingual = None
     app.state.warm_up = None
     app.state.retention_job = None
     app.state.startup_hooks = []
@@ -140,10 +156,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         checks: dict[str, str] = {}
         checks["database"] = await _database_check(app)
         checks["encoder"] = "ok" if app.state.encoder is not None else "not loaded"
+        if app.state.multilingual is not None:
+            checks["multilingual_encoder"] = "ok"
         if app.state.warm_up is not None:
             checks["graduate_index"] = app.state.warm_up.status
         if all(v == "ok" for v in checks.values()):
-            return {"status": "ok", "checks": checks}
+            return {"status": "ok", "checks": checks, "encoders": _encoder_names(app)}
         return problem_response(
             503, "Not ready", "; ".join(f"{k}: {v}" for k, v in checks.items()), "not-ready", checks=checks
         )

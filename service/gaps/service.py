@@ -23,13 +23,13 @@ from sqlalchemy.orm import Session
 from service.curricula import service as curricula_service
 from service.demands import repository as demands_repo
 from service.embeddings.cache import embed_texts
-from service.embeddings.encoder import Encoder
+from service.embeddings.encoder import Encoder, companion
 from service.errors import NotFound, Unprocessable
 from service.gaps import analysis
 from service.gaps.calibration import gap_thresholds
 from service.gaps.schemas import GapAnalysisRequest, ScopeKind
 from service.matching import scoring
-from service.matching.calibration import Calibration, load_calibration
+from service.matching.calibration import Bridge, Calibration, load_bridge, load_calibration
 from service.matching.lexical import LexicalModel
 from service.matching.lexical import default_model as lexical_model
 from service.orm import Demand, Organization, Program
@@ -47,12 +47,14 @@ class Phrases:
     texts: list[str]
     vecs: np.ndarray
     lex: sp.csr_matrix
+    ml: np.ndarray | None = None  # multilingual vectors, when the scorer has that channel
 
     def __len__(self) -> int:
         return len(self.texts)
 
     def rows(self, start: int, stop: int) -> Phrases:
-        return Phrases(self.texts[start:stop], self.vecs[start:stop], self.lex[start:stop])
+        ml = None if self.ml is None else self.ml[start:stop]
+        return Phrases(self.texts[start:stop], self.vecs[start:stop], self.lex[start:stop], ml)
 
 
 @dataclass(frozen=True)
@@ -64,15 +66,24 @@ class Scorer:
     lexical: LexicalModel
     multilingual: bool
     model: str
+    # the multilingual channel (pairs where a text holds CJK characters), when it is on
+    ml_embed: Embed | None = None
+    bridge: Bridge | None = None
 
     @classmethod
-    def for_encoder(cls, encoder: Encoder, embed: Embed) -> Scorer:
+    def for_encoder(
+        cls, encoder: Encoder, embed: Embed, ml_encoder: Encoder | None = None, ml_embed: Embed | None = None
+    ) -> Scorer:
+        calibration = load_calibration(encoder.name)
+        bridge = load_bridge(calibration, ml_encoder.name) if ml_encoder is not None else None
         return cls(
             embed=embed,
-            calibration=load_calibration(encoder.name),
+            calibration=calibration,
             lexical=lexical_model(),
             multilingual=bool(getattr(encoder, "multilingual", False)),
             model=f"{encoder.name} {encoder.version}",
+            ml_embed=ml_embed if bridge is not None else None,
+            bridge=bridge if ml_embed is not None else None,
         )
 
     @property
@@ -89,7 +100,8 @@ class Scorer:
         """Embed (through the phrase cache) and analyse ``texts`` once, to score them many times."""
         texts = list(texts)
         vecs = self.embed(texts) if texts else np.zeros((0, 1), dtype=np.float32)
-        return Phrases(texts, vecs, self.lexical.transform(texts))
+        ml = self.ml_embed(texts) if self.ml_embed is not None and texts else None
+        return Phrases(texts, vecs, self.lexical.transform(texts), ml)
 
     def scores(self, left: Phrases, right: Phrases) -> tuple[np.ndarray, np.ndarray]:
         """(combined similarity, calibrated coverage) of every left phrase against every right one."""
@@ -106,6 +118,9 @@ class Scorer:
             multilingual=self.multilingual,
             demand_lex=left.lex,
             phrase_lex=right.lex,
+            bridge=self.bridge,
+            demand_ml=left.ml,
+            phrase_ml=right.ml,
         )
         return sim, scoring.coverage(sim, self.calibration)
 
@@ -187,7 +202,15 @@ def scorer_for(session: Session, encoder: Encoder, *, store: bool = True) -> Sco
     def embed(texts: list[str]) -> np.ndarray:
         return embed_texts(session, encoder, texts, store=store)
 
-    return Scorer.for_encoder(encoder, embed)
+    ml_encoder = companion(encoder)
+    if ml_encoder is None:
+        return Scorer.for_encoder(encoder, embed)
+    second: Encoder = ml_encoder
+
+    def ml_embed(texts: list[str]) -> np.ndarray:
+        return embed_texts(session, second, texts, store=store)
+
+    return Scorer.for_encoder(encoder, embed, second, ml_embed)
 
 
 def model_name(encoder: Encoder) -> str:

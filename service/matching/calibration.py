@@ -105,3 +105,38 @@ def load_calibration(encoder_name: str = DEFAULT_ENCODER, path: Path = CALIBRATI
         met=float(p["met"]),
         required_missing_factor=float(p.get("required_missing_factor", REQUIRED_MISSING_FACTOR)),
     )
+
+
+@dataclass(frozen=True)
+class Bridge:
+    """The multilingual channel on the main channel's scale: a multilingual cosine ``u`` counts as the
+    fused similarity ``scale * u + shift``, the one whose calibrated coverage (main curve) equals the
+    multilingual curve's ``sigmoid(a_m * u + b_m)``. Used only where a text holds CJK characters
+    (:func:`service.matching.scoring.cross_lingual`). A cosine under ``floor_cos`` (the one 99 % of
+    real matches reach on the multilingual curve's own cases) is no evidence: 0."""
+
+    encoder: str
+    scale: float
+    shift: float
+    floor_cos: float = 0.0
+
+    def similarity(self, cos: np.ndarray) -> np.ndarray:
+        """Main-scale similarity of multilingual cosines (float32, same shape)."""
+        cos = np.asarray(cos, dtype=np.float32)
+        out = cos * np.float32(self.scale)
+        out += np.float32(self.shift)
+        out[cos < np.float32(self.floor_cos)] = 0.0
+        return out
+
+
+def load_bridge(main: Calibration, multilingual_name: str, path: Path = CALIBRATION_PATH) -> Bridge | None:
+    """The :class:`Bridge` of the multilingual encoder ``multilingual_name`` onto ``main``'s curve, or
+    None (with a warning) when ``calibration.json`` has no curve fitted for it."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    entry = data["encoders"].get(multilingual_name)
+    if entry is None:
+        log.warning("no calibration fitted for the multilingual encoder %r; channel off", multilingual_name)
+        return None
+    a_m, b_m = float(entry["params"]["a"]), float(entry["params"]["b"])
+    floor_cos = float(entry.get("thresholds_similarity", {}).get("floor", 0.0))
+    return Bridge(multilingual_name, scale=a_m / main.a, shift=(b_m - main.b) / main.a, floor_cos=floor_cos)

@@ -35,7 +35,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from service.matching import scoring
-from service.matching.calibration import Calibration, boost_lexical
+from service.matching.calibration import Bridge, Calibration, boost_lexical
 from service.matching.lexical import N_FEATURES, LexicalModel, latin_share
 from service.text import normalize_phrase
 
@@ -43,9 +43,20 @@ from service.text import normalize_phrase
 class PhraseStore:
     """Distinct phrases (by normalised text) with their vectors, lexical rows and latin share."""
 
-    def __init__(self, dim: int, lexical: LexicalModel, capacity: int = 1024) -> None:
+    def __init__(
+        self,
+        dim: int,
+        lexical: LexicalModel,
+        capacity: int = 1024,
+        ml_dim: int = 0,
+        bridge: Bridge | None = None,
+    ) -> None:
         self.dim = dim
         self.lexical = lexical
+        # the multilingual channel: its vectors as float16 rows (P, ml_dim), when it is on
+        self.ml_dim = ml_dim if bridge is not None else 0
+        self.bridge = bridge if self.ml_dim else None
+        self._ml = np.zeros((max(capacity, 1) if self.ml_dim else 0, self.ml_dim), dtype=np.float16)
         self.texts: list[str] = []
         self._ids: dict[str, int] = {}
         # vectors stored transposed, (dim, capacity): the query is one (k, dim) @ (dim, P) product
@@ -80,6 +91,11 @@ class PhraseStore:
     def trust(self) -> np.ndarray:
         return self._trust[: len(self.texts)]
 
+    @property
+    def ml(self) -> np.ndarray | None:
+        """(P, ml_dim) float16 multilingual vectors, or None when the channel is off."""
+        return self._ml[: len(self.texts)] if self.ml_dim else None
+
     def ids(self, texts: Sequence[str]) -> np.ndarray:
         """Ids of ``texts`` (normalised), -1 for a phrase not in the store."""
         return self.lookup(texts)[0]
@@ -106,8 +122,11 @@ class PhraseStore:
         """The distinct normalised ``texts`` not in the store yet."""
         return self.lookup(texts)[1]
 
-    def add(self, texts: Sequence[str], vecs: np.ndarray) -> np.ndarray:
-        """Add phrases (texts are normalised; already known ones are kept as they are); returns ids."""
+    def add(self, texts: Sequence[str], vecs: np.ndarray, ml: np.ndarray | None = None) -> np.ndarray:
+        """Add phrases (texts are normalised; already known ones are kept as they are); returns ids.
+        ``ml``: their multilingual vectors, required when the store keeps that channel."""
+        if self.ml_dim and ml is None:
+            raise ValueError("this phrase store keeps multilingual vectors: pass ml")
         with self._lock:
             keys = [normalize_phrase(t) for t in texts]
             new_rows = [i for i, key in enumerate(keys) if key not in self._ids]
@@ -128,6 +147,8 @@ class PhraseStore:
                     self._resize(max(end, current + current // 4))
                 self._vecs_t[:, start:end] = np.asarray(vecs, dtype=np.float32)[fresh_rows].T
                 self._trust[start:end] = latin_share(fresh)
+                if self.ml_dim and ml is not None:
+                    self._ml[start:end] = np.asarray(ml, dtype=np.float32)[fresh_rows]
                 self._lex_pending.append(self.lexical.transform(fresh))
                 self.texts.extend(fresh)
             return np.asarray([self._ids[key] for key in keys], dtype=np.int64)
@@ -165,6 +186,10 @@ class PhraseStore:
         trust_new = np.ones(max(cap, n, 1), dtype=np.float32)
         trust_new[:n] = self._trust[:n]
         self._vecs_t, self._trust = vecs_new, trust_new
+        if self.ml_dim:
+            ml_new = np.zeros((max(cap, n, 1), self.ml_dim), dtype=np.float16)
+            ml_new[:n] = self._ml[:n]
+            self._ml = ml_new
 
     def shrink(self, headroom: int = 1024) -> None:
         """Give back the unused capacity (after a bulk load), keeping ``headroom`` free slots."""
@@ -220,11 +245,14 @@ class PhraseStore:
             rows, cols, glex = rows[keep], cols[keep], glex[keep]
         out[rows, cols] = np.maximum(out[rows, cols], glex)
         np.clip(out, 0.0, 1.0, out=out)
+        if self.bridge is not None and demand.ml is not None:
+            ml = self._ml[:p]
+            scoring.cross_lingual(out, self.bridge, demand.ml, demand.trust, ml, self.trust[:p])
         return out
 
     def nbytes(self) -> int:
         lex = self._lex_t.data.nbytes + self._lex_t.indices.nbytes + self._lex_t.indptr.nbytes
-        return int(self._vecs_t.nbytes + self._trust.nbytes + lex)
+        return int(self._vecs_t.nbytes + self._trust.nbytes + self._ml.nbytes + lex)
 
 
 @dataclass

@@ -30,14 +30,14 @@ programmes) and the reference the index is tested against.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, overload
 
 import numpy as np
 import scipy.sparse as sp
 
-from service.matching.calibration import Calibration, boost_lexical
+from service.matching.calibration import Bridge, Calibration, boost_lexical
 from service.matching.lexical import LexicalModel, latin_share, similarity
 from service.text import normalize_phrase
 
@@ -55,6 +55,7 @@ class DemandSkills:
     weights: np.ndarray  # (k,) float32, importance
     required: np.ndarray  # (k,) bool
     levels: np.ndarray  # (k,) int8, 0 = any level
+    ml: np.ndarray | None = None  # (k, ml_dim) unit rows of the multilingual encoder, when it is on
 
     @property
     def k(self) -> int:
@@ -71,6 +72,7 @@ class DemandSkills:
             weights=self.weights[idx],
             required=self.required[idx],
             levels=self.levels[idx],
+            ml=None if self.ml is None else self.ml[idx],
         )
 
     @classmethod
@@ -82,6 +84,7 @@ class DemandSkills:
         weights: Sequence[float] | None = None,
         required: Sequence[bool] | None = None,
         levels: Sequence[int | None] | None = None,
+        ml: np.ndarray | None = None,
     ) -> DemandSkills:
         k = len(names)
         return cls(
@@ -92,6 +95,7 @@ class DemandSkills:
             weights=np.asarray(weights if weights is not None else [3.0] * k, dtype=np.float32),
             required=np.asarray(required if required is not None else [False] * k, dtype=bool),
             levels=encode_levels(levels if levels is not None else [None] * k),
+            ml=None if ml is None else np.ascontiguousarray(ml, dtype=np.float32).reshape(k, -1),
         )
 
 
@@ -138,11 +142,16 @@ def combined_similarity(
     multilingual: bool = False,
     phrase_lex: sp.csr_matrix | None = None,
     demand_lex: sp.csr_matrix | None = None,
+    bridge: Bridge | None = None,
+    demand_ml: np.ndarray | None = None,
+    phrase_ml: np.ndarray | None = None,
 ) -> np.ndarray:
     """(k, P) float32 fused similarity of demanded skills and phrases (see the module docstring).
 
     Cost: one (k x dim) @ (dim x P) product and one sparse product; pass precomputed lexical rows
-    (``phrase_lex``/``demand_lex``) to skip re-analysing the texts.
+    (``phrase_lex``/``demand_lex``) to skip re-analysing the texts. With ``bridge`` and both sides'
+    multilingual vectors (``demand_ml``/``phrase_ml``), pairs where either text holds CJK characters
+    also get the multilingual channel (:func:`cross_lingual`); English-English pairs are untouched.
     """
     k, p = len(demand_texts), len(phrase_texts)
     if k == 0 or p == 0:
@@ -151,9 +160,55 @@ def combined_similarity(
     d_lex = demand_lex if demand_lex is not None else lexical.transform(list(demand_texts))
     p_lex = phrase_lex if phrase_lex is not None else lexical.transform(list(phrase_texts))
     lex = similarity(d_lex, p_lex)
-    if multilingual:
-        return fuse(cos, lex, calibration.gamma)
-    return fuse(cos, lex, calibration.gamma, latin_share(demand_texts), latin_share(phrase_texts))
+    if bridge is None or demand_ml is None or phrase_ml is None:
+        if multilingual:
+            return fuse(cos, lex, calibration.gamma)
+        return fuse(cos, lex, calibration.gamma, latin_share(demand_texts), latin_share(phrase_texts))
+    d_trust, p_trust = latin_share(demand_texts), latin_share(phrase_texts)
+    out = (
+        fuse(cos, lex, calibration.gamma)
+        if multilingual
+        else fuse(cos, lex, calibration.gamma, d_trust, p_trust)
+    )
+    return cross_lingual(out, bridge, demand_ml, d_trust, phrase_ml, p_trust)
+
+
+def cross_lingual(
+    out: np.ndarray,
+    bridge: Bridge,
+    demand_ml: np.ndarray,
+    demand_trust: np.ndarray,
+    phrase_ml: np.ndarray,
+    phrase_trust: np.ndarray,
+) -> np.ndarray:
+    """The multilingual channel, in place on the fused ``out`` (k, P): wherever the demanded skill or
+    the phrase holds CJK characters (latin share < 1), ``max(out, bridge(multilingual cosine))``,
+    clipped to [0, 1]. Cells of two texts without CJK keep their value exactly.
+
+    ``phrase_ml`` may be float16 (a store keeps it so); it is multiplied in float32 blocks. Cost: a
+    (k_cjk x ml_dim) @ (ml_dim x P) product for the CJK demanded skills, and the other skills against
+    the CJK phrases only.
+    """
+    k, p = out.shape
+    if k == 0 or p == 0:
+        return out
+    cjk_rows = np.flatnonzero(demand_trust < 1.0)
+    cjk_cols = np.flatnonzero(phrase_trust < 1.0)
+    d_ml = np.asarray(demand_ml, dtype=np.float32)
+    if cjk_rows.size:
+        block = 8192
+        rows = d_ml[cjk_rows]
+        for start in range(0, p, block):
+            stop = min(p, start + block)
+            u = rows @ np.asarray(phrase_ml[start:stop], dtype=np.float32).T
+            out[cjk_rows, start:stop] = np.maximum(out[cjk_rows, start:stop], bridge.similarity(u))
+    other = np.setdiff1d(np.arange(k), cjk_rows)
+    if other.size and cjk_cols.size:
+        u = d_ml[other] @ np.asarray(phrase_ml[cjk_cols], dtype=np.float32).T
+        grid = np.ix_(other, cjk_cols)
+        out[grid] = np.maximum(out[grid], bridge.similarity(u))
+    np.clip(out, 0.0, 1.0, out=out)
+    return out
 
 
 def coverage(sim: np.ndarray, calibration: Calibration) -> np.ndarray:
@@ -353,3 +408,19 @@ def explain(
             entry["weight"] = round(float(shares[j]), 4)
         evidence.append(entry)
     return evidence, missing_required
+
+
+def ml_needed(
+    embed: Callable[[list[str]], np.ndarray], dim: int, demand_trust: np.ndarray, texts: Sequence[str]
+) -> np.ndarray:
+    """Multilingual vectors of ``texts`` for :func:`cross_lingual`: all of them when a demanded skill
+    holds CJK characters, else only those of the texts that hold some (the others stay zero rows,
+    never read), so an English demand against English text embeds nothing more."""
+    texts = list(texts)
+    if bool((np.asarray(demand_trust) < 1.0).any()):
+        return embed(texts)
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    rows = np.flatnonzero(latin_share(texts) < 1.0) if texts else np.zeros(0, dtype=np.int64)
+    if rows.size:
+        out[rows] = embed([texts[i] for i in rows])
+    return out

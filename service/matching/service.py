@@ -20,11 +20,11 @@ from starlette.datastructures import State
 
 from service import changes
 from service.embeddings.cache import embed_texts, forget_phrases, register_forgetter
-from service.embeddings.encoder import Encoder, EncoderUnavailable
+from service.embeddings.encoder import Encoder, EncoderUnavailable, companion
 from service.errors import Unprocessable
 from service.matching import repository as repo
 from service.matching import scoring
-from service.matching.calibration import Calibration, load_calibration
+from service.matching.calibration import Calibration, load_bridge, load_calibration
 from service.matching.index import GraduateIndex, PhraseStore
 from service.matching.lexical import LexicalModel, default_model
 from service.memory import release_memory
@@ -45,14 +45,29 @@ def _names_levels(skills: list[Any]) -> tuple[list[str], list[int | None]]:
 
 
 class MatchingEngine:
-    """The encoder, calibration, lexical channel and the process's graduate index."""
+    """The encoder, calibration, lexical channel and the process's graduate index.
 
-    def __init__(self, encoder: Encoder, calibration: Calibration, lexical: LexicalModel) -> None:
+    With ``ml_encoder`` (the multilingual encoder, when its channel is on and its curve is fitted),
+    every phrase also gets its multilingual vector (cached under that encoder's own key), and pairs
+    where a text holds CJK characters are scored through it too (:func:`scoring.cross_lingual`).
+    """
+
+    def __init__(
+        self,
+        encoder: Encoder,
+        calibration: Calibration,
+        lexical: LexicalModel,
+        ml_encoder: Encoder | None = None,
+    ) -> None:
         self.encoder = encoder
         self.calibration = calibration
         self.lexical = lexical
         self.multilingual = bool(getattr(encoder, "multilingual", False))
-        self.phrases = PhraseStore(encoder.dim, lexical)
+        self.bridge = load_bridge(calibration, ml_encoder.name) if ml_encoder is not None else None
+        self.ml_encoder = ml_encoder if self.bridge is not None else None
+        self.phrases = PhraseStore(
+            encoder.dim, lexical, ml_dim=self.ml_encoder.dim if self.ml_encoder else 0, bridge=self.bridge
+        )
         self.index = GraduateIndex(self.phrases, calibration, multilingual=self.multilingual)
         self.seen = -1
         self._sync_lock = threading.Lock()
@@ -66,10 +81,30 @@ class MatchingEngine:
         """Store ids of ``texts``, embedding (or reading from the cache) the phrases not held yet."""
         ids, missing = self.phrases.lookup(texts)
         if missing:
-            self.phrases.add(missing, embed_texts(session, self.encoder, missing))
+            self.phrases.add(
+                missing, embed_texts(session, self.encoder, missing), self.ml_vectors(session, missing)
+            )
             todo = np.flatnonzero(ids < 0)
             ids[todo] = self.phrases.ids([texts[i] for i in todo])
         return ids
+
+    def ml_vectors(self, session: Session, texts: list[str], *, store: bool = True) -> np.ndarray | None:
+        """Multilingual vectors of ``texts`` through the phrase cache, or None when the channel is off."""
+        if self.ml_encoder is None:
+            return None
+        return embed_texts(session, self.ml_encoder, texts, store=store)
+
+    def ml_for(
+        self, session: Session, demand: scoring.DemandSkills, texts: list[str], *, store: bool = True
+    ) -> np.ndarray | None:
+        """The multilingual vectors :func:`scoring.cross_lingual` reads for ``demand`` against ``texts``
+        (:func:`scoring.ml_needed`), or None when the channel is off."""
+        encoder = self.ml_encoder
+        if encoder is None:
+            return None
+        return scoring.ml_needed(
+            lambda part: embed_texts(session, encoder, part, store=store), encoder.dim, demand.trust, texts
+        )
 
     def sync(self, session: Session) -> None:
         """Bring the graduate index up to the database's ``graduate`` change counter."""
@@ -168,6 +203,7 @@ class MatchingEngine:
             weights=[float(s.get("importance") or 3) for s in skills],
             required=[bool(s.get("required")) for s in skills],
             levels=[s.get("level") for s in skills],
+            ml=self.ml_vectors(session, names),
         )
 
 
@@ -185,7 +221,12 @@ def engine_for(app_state: State) -> MatchingEngine:
     with _engine_lock:
         engine = getattr(app_state, "matching", None)
         if engine is None:
-            engine = MatchingEngine(encoder, load_calibration(encoder.name), default_model())
+            engine = MatchingEngine(
+                encoder,
+                load_calibration(encoder.name),
+                default_model(),
+                ml_encoder=companion(encoder),
+            )
             app_state.matching = engine
     return engine
 
@@ -297,6 +338,9 @@ def _score_set(
         multilingual=engine.multilingual,
         demand_lex=demand.lex,
         phrase_lex=phrase_lex,
+        bridge=engine.bridge,
+        demand_ml=demand.ml,
+        phrase_ml=engine.ml_for(session, demand, cands.phrase_texts, store=store),
     )
     cov = engine.calibration.coverage(sim)
     best = scoring.best_evidence(
