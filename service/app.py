@@ -15,9 +15,7 @@ from sqlalchemy.pool import NullPool
 from service import __version__
 from service.apidocs import install as install_api_docs
 from service.db import make_engine, make_sessionmakers, pool_options
-from service.embeddings.encoder import attach_companion
-from service.embeddings.loader import load_encoder
-from service.embeddings.multilingual import load_multilingual
+from service.embeddings.loader import attach_multilingual, load_encoder
 from service.errors import install_error_handlers, problem_response
 from service.graduates.retention import RetentionJob
 from service.limits import BodySizeLimit
@@ -34,11 +32,10 @@ def _load_encoder(app: FastAPI, settings: Settings) -> None:
     app.state.encoder = load_encoder(
         settings.encoder_backend, settings.encoder_path, settings.encoder_device, settings.encoder_runtime
     )
-    wanted = (
-        settings.multilingual if settings.multilingual is not None else settings.encoder_backend == "real"
+    # the multilingual channel (TALENTMATCH_MULTILINGUAL), attached to the encoder as its companion
+    app.state.multilingual = attach_multilingual(
+        app.state.encoder, settings.multilingual, settings.encoder_backend
     )
-    app.state.multilingual = load_multilingual() if wanted else None
-    attach_companion(app.state.encoder, app.state.multilingual)
 
 
 def _encoder_names(app: FastAPI) -> dict[str, str | None]:

@@ -449,13 +449,14 @@ def import_graduates(
                 )
             console.print(f"[yellow]skipping {len(parsed.bad_lines)} bad row(s)[/yellow]")
         rows = [row for line, row in parsed.rows if line not in parsed.bad_lines]
-        from service.embeddings.loader import load_encoder
+        from service.embeddings.loader import attach_multilingual, load_encoder
 
         s = local.settings
         with console.status(f"loading the encoder ({s.encoder_backend}, device {s.encoder_device})"):
             local.encoder = load_encoder(
                 s.encoder_backend, s.encoder_path, s.encoder_device, s.encoder_runtime
             )
+            attach_multilingual(local.encoder, s.multilingual, s.encoder_backend)
         with _progress() as bars:
             summary = import_rows(local.write, local.encoder, org, rows, progress=_Bars(bars))
     finally:

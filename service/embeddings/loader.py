@@ -63,3 +63,24 @@ def load_encoder(
         getattr(encoder, "path", "?"),
     )
     return encoder
+
+
+def multilingual_wanted(setting: bool | None, backend: str) -> bool:
+    """Whether the multilingual channel is on: ``TALENTMATCH_MULTILINGUAL`` when set, else on with the
+    real encoder and off with the fake one (tests ask for it explicitly)."""
+    return setting if setting is not None else backend == "real"
+
+
+def attach_multilingual(encoder: Encoder, setting: bool | None, backend: str) -> Encoder | None:
+    """Load the multilingual encoder when :func:`multilingual_wanted` and attach it to ``encoder`` as
+    its second channel (:func:`~service.embeddings.encoder.companion`); returns it, or None."""
+    from service.embeddings.encoder import attach_companion
+    from service.embeddings.multilingual import load_multilingual
+
+    multilingual = load_multilingual() if multilingual_wanted(setting, backend) else None
+    attach_companion(encoder, multilingual)
+    if multilingual is not None:
+        log.info(
+            "multilingual channel: %s %s (%d dims)", multilingual.name, multilingual.version, multilingual.dim
+        )
+    return multilingual

@@ -34,7 +34,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.embeddings import cache as phrase_cache
-from service.embeddings.encoder import Encoder
+from service.embeddings.encoder import Encoder, companion
 from service.graduates import repository as graduates_repo
 from service.graduates import service as graduates_service
 from service.graduates.schemas import GraduateCreate
@@ -306,6 +306,9 @@ def import_rows(
     summary.embedded = phrase_cache.ensure_cached(
         sessions, encoder, phrases, on_missing=on_missing, progress=progress.advance
     )
+    second = companion(encoder)
+    if second is not None:  # the multilingual channel's vectors, so that the API never embeds them
+        phrase_cache.ensure_cached(sessions, second, phrases)
     with sessions() as session:
         canonical_ids(session, list(dict.fromkeys(names)))  # one batch; later rows hit the memo
     progress.start("storing graduates", len(rows))
