@@ -171,6 +171,8 @@ class PhraseStore:
             cols = np.asarray(drop, dtype=np.int64)
             self._vecs_t[:, cols] = 0.0
             self._trust[cols] = 1.0
+            if self.ml_dim:
+                self._ml[cols] = 0.0
             lex = self._merge_lexical().copy()  # readers may hold the old matrix: never edit in place
             lex.data[np.isin(lex.indices, cols)] = 0.0
             lex.eliminate_zeros()
