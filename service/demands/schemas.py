@@ -4,7 +4,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field, StringConstraints
 
 from service.schemas import (
     LongText,
@@ -17,6 +17,11 @@ from service.schemas import (
 )
 
 Headcount = Annotated[int, Field(ge=1, le=100_000)]
+OccupationId = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=300),
+    Field(description="An imported occupation: an ESCO concept URI, a CSCO code (6-18-01-01)."),
+]
 DemandSkills = Annotated[list[SkillRequirement], Field(min_length=1, max_length=50)]
 
 
@@ -32,14 +37,10 @@ class DemandCreate(StrictModel):
     industry: ShortText | None = None
     headcount: Headcount
     deadline: date | None = None
-    # Optional when a description is given: the skills are then inferred from it (marked inferred).
+    # Without skills they are proposed (marked inferred): the occupation's (``occupation_id``), else
+    # those a description names, else those of the occupation the title names.
     skills: DemandSkills | None = None
-
-    @model_validator(mode="after")
-    def _skills_or_description(self) -> DemandCreate:
-        if self.skills is None and not (self.description and self.description.strip()):
-            raise ValueError("give `skills`, or a `description` to infer them from")
-        return self
+    occupation_id: OccupationId | None = None
 
 
 class DemandUpdate(StrictModel):
@@ -64,6 +65,7 @@ class DemandRead(ReadModel):
     deadline: date | None
     status: DemandStatus
     skills: list[SkillRequirementRead]
+    occupation_id: str | None = None
     version: int
     created_at: datetime
     updated_at: datetime

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 from service import changes
 from service.demands import repository as repo
 from service.demands.schemas import DemandCreate, DemandUpdate
-from service.errors import NotFound
+from service.errors import NotFound, Unprocessable
+from service.occupations import service as occupations
 from service.orm import Demand, Organization
 from service.schemas import SkillRequirement
 from service.taxonomy.canonical import canonical_ids
@@ -23,7 +24,35 @@ def skill_rows(
     return [{**s.model_dump(), "skill_id": ids[i], "inferred": inferred} for i, s in enumerate(skills)]
 
 
+def _skills_and_occupation(session: Session, data: DemandCreate) -> tuple[list[dict[str, Any]], str | None]:
+    """The demand's skill rows and occupation: the skills given; else the named occupation's (ESCO
+    essential skills, CSCO tasks); else those the description names; else those of the occupation the
+    title names. Proposed skills are marked ``inferred``; 422 when nothing can be proposed."""
+    occupation = (
+        occupations.occupation_for_demand(session, data.occupation_id) if data.occupation_id else None
+    )
+    occupation_id = occupation.occupation_id if occupation is not None else None
+    if data.skills is not None:
+        return skill_rows(session, data.skills), occupation_id
+    if occupation is not None:
+        return occupations.skills_for_occupation(session, occupation), occupation_id
+    if data.description and data.description.strip():
+        return inferred_skill_rows(session, data.description), None
+    occupation = occupations.occupation_from_title(session, data.title)
+    if occupation is None:
+        message = (
+            "No skills were given and the title names no imported occupation clearly; give `skills`, "
+            "an `occupation_id` or a `description` to infer them from."
+        )
+        raise Unprocessable(
+            message,
+            extra={"errors": [{"loc": ["body", "skills"], "msg": message, "type": "value_error"}]},
+        )
+    return occupations.skills_for_occupation(session, occupation), occupation.occupation_id
+
+
 def create(session: Session, org: Organization, data: DemandCreate) -> Demand:
+    skills, occupation_id = _skills_and_occupation(session, data)
     demand = Demand(
         organization_id=org.id,
         title=data.title,
@@ -33,11 +62,8 @@ def create(session: Session, org: Organization, data: DemandCreate) -> Demand:
         headcount=data.headcount,
         deadline=data.deadline,
         status="open",
-        skills=(
-            skill_rows(session, data.skills)
-            if data.skills is not None
-            else inferred_skill_rows(session, data.description or "")
-        ),
+        skills=skills,
+        occupation_id=occupation_id,
         version=1,
     )
     repo.add(session, demand)
