@@ -450,6 +450,44 @@ def prepare(path: Path, n_graduates: int, n_queries: int, encoder: str) -> None:
     )
 
 
+def chinese_queries(index: Any, demands: list[Any], lexical: Any, ml_encoder: Any) -> list[str]:
+    """Time the same demands with their first 5 skills written in Chinese (from bench/data's zh/en
+    skill pairs): the multilingual product then runs over every stored phrase."""
+    from bench.zh import load_pairs
+    from service.embeddings.loader import load_encoder
+    from service.matching import scoring
+
+    zh = [a for a, _ in load_pairs()]
+    encoder = load_encoder("real", None, "cpu")
+    mixed = []
+    for n, d in enumerate(demands):
+        names = [zh[(5 * n + j) % len(zh)] for j in range(5)] + d.names[5:]
+        mixed.append(
+            scoring.DemandSkills.build(
+                names,
+                encoder.encode(names),
+                lexical,
+                weights=list(d.weights),
+                required=list(d.required),
+                levels=[int(x) or None for x in d.levels],
+                ml=ml_encoder.encode(names),
+            )
+        )
+    times = []
+    for d in mixed:
+        t = time.perf_counter()
+        result = index.rank(d, 10)
+        for i in range(len(result.keys)):
+            index.explain(result, d, i)
+        times.append((time.perf_counter() - t) * 1000)
+    p50, p95 = np.percentile(times, [50, 95])
+    return [
+        f"| in process, warm, p50 / p95, the same demands with 5 of 15 skills in Chinese "
+        f"(multilingual product over every phrase) | {p50:.1f} / {p95:.1f} ms |",
+        f"| resident memory, both encoders loaded, after the Chinese queries | {rss_mb():.0f} MiB |",
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -470,6 +508,13 @@ def main() -> None:
         "names a running server whose graduates are loaded (with --admin-key)",
     )
     parser.add_argument("--admin-key", default=os.environ.get("TALENTMATCH_ADMIN_KEY"))
+    parser.add_argument(
+        "--multilingual",
+        action="store_true",
+        help="in process: also load the multilingual encoder and keep every phrase's multilingual vector "
+        "(float16) in the index, as the service does by default; then also time demands with 5 Chinese "
+        "skills",
+    )
     parser.add_argument("--embed-file", help=argparse.SUPPRESS)
     parser.add_argument("--prepare", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -481,7 +526,7 @@ def main() -> None:
         return
 
     from service.matching import scoring
-    from service.matching.calibration import load_calibration
+    from service.matching.calibration import load_bridge, load_calibration
     from service.matching.index import GraduateIndex, PhraseStore
     from service.matching.lexical import default_model
 
@@ -522,8 +567,31 @@ def main() -> None:
     # 3: the index, as the service holds it
     t0 = time.perf_counter()
     lexical = default_model()
-    store = PhraseStore(vecs.shape[1], lexical, capacity=len(distinct))
-    ids = store.add(distinct, vecs)[ids]  # texts differing only in case or spacing share one phrase
+    ml_encoder: Any = None
+    ml_vecs: np.ndarray | None = None
+    ml_demand: np.ndarray | None = None
+    bridge = None
+    if args.multilingual:  # the second channel, as the API process holds it
+        from service.embeddings.multilingual import load_multilingual
+
+        ml_encoder = load_multilingual()
+        bridge = load_bridge(calibration, ml_encoder.name)
+        ml_cache = EmbeddingCache(ml_encoder)
+        ml_vecs = ml_cache.embed(distinct)
+        ml_demand = ml_cache.embed(demand_texts)
+        ml_cache.save()
+        del ml_cache
+        gc.collect()
+        rss_start = rss_mb()
+    store = PhraseStore(
+        vecs.shape[1],
+        lexical,
+        capacity=len(distinct),
+        ml_dim=ml_encoder.dim if ml_encoder else 0,
+        bridge=bridge,
+    )
+    ids = store.add(distinct, vecs, ml_vecs)[ids]  # texts differing only in case or spacing share one phrase
+    del ml_vecs
     index = GraduateIndex(store, calibration, multilingual=False)
     index.load(keys, indptr, ids, levels)
     store.lexical_t()
@@ -546,6 +614,7 @@ def main() -> None:
             weights=[5, 4, 3, 3, 2] * 3,
             required=[True] + [False] * 14,
             levels=[3] + [None] * 14,
+            ml=None if ml_demand is None else ml_demand[row],
         )
 
     # 4: warm queries
@@ -596,6 +665,9 @@ def main() -> None:
         del lex_rows, demands, sample
         gc.collect()
         http_rows = http_timings(args.http, data_path, args.queries, args.admin_key)
+    zh_rows: list[str] = []
+    if ml_encoder is not None and args.encoder == "real":
+        zh_rows = chinese_queries(index, demands[3:], lexical, ml_encoder)
     rss_encoder = None
     if args.encoder == "real" and not http_rows:
         from service.embeddings.loader import load_encoder
@@ -627,7 +699,7 @@ def main() -> None:
             f"| resident memory, real encoder also loaded (as in the API process) | {rss_encoder:.0f} MiB |"
         )
     print(f"| largest score difference, index vs graduate-by-graduate loop | {max_diff:.1e} |")
-    for row in http_rows:
+    for row in [*zh_rows, *http_rows]:
         print(row)
     print(
         f"\nphrase vectors: {note}. Queries: {len(times)} distinct demands (7 technology examples + 8 task "
