@@ -28,8 +28,10 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 from sqlalchemy.types import TypeDecorator
+
+from service import regions
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -85,8 +87,22 @@ class Organization(Base):
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(32))
     region: Mapped[str | None] = mapped_column(String(200))
+    # The GB/T 2260 code of the region when it names a division, and the key filters compare (the code,
+    # else the region's normal form); both follow ``region`` (see service.regions).
+    region_code: Mapped[str | None] = mapped_column(String(6))
+    region_key: Mapped[str | None] = mapped_column(String(200))
     industry: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @validates("region")
+    def _region_keys(self, _: str, value: str | None) -> str | None:
+        self.region_code, self.region_key = regions.region_key(value)
+        return value
+
+    @property
+    def region_name(self) -> str | None:
+        """The division's standard Chinese name (合肥市), when the region names one."""
+        return regions.standard_name(self.region_code)
 
     api_keys: Mapped[list[ApiKey]] = relationship(back_populates="organization", cascade="all, delete-orphan")
 
@@ -136,6 +152,8 @@ class Demand(Base):
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
     region: Mapped[str | None] = mapped_column(String(200), index=True)
+    region_code: Mapped[str | None] = mapped_column(String(6), index=True)  # as Organization's
+    region_key: Mapped[str | None] = mapped_column(String(200), index=True)
     industry: Mapped[str | None] = mapped_column(String(200), index=True)
     headcount: Mapped[int] = mapped_column(Integer)
     deadline: Mapped[date | None] = mapped_column(Date)
@@ -149,6 +167,15 @@ class Demand(Base):
     __mapper_args__ = {"version_id_col": version}
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @validates("region")
+    def _region_keys(self, _: str, value: str | None) -> str | None:
+        self.region_code, self.region_key = regions.region_key(value)
+        return value
+
+    @property
+    def region_name(self) -> str | None:
+        return regions.standard_name(self.region_code)
 
 
 class Program(Base):

@@ -81,6 +81,15 @@ class ReadModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+# A region as written is kept; these two say which administrative division it names (service.regions).
+REGION_CODE: Any = Field(
+    default=None,
+    description="The GB/T 2260 code of the division the region names (340100 for 合肥, 合肥市 or Hefei); "
+    "null when it names none or several.",
+)
+REGION_NAME: Any = Field(default=None, description="That division's standard name (合肥市).")
+
+
 class SkillRequirement(StrictModel):
     name: SkillName
     importance: Annotated[int, Field(ge=1, le=5)] = 3

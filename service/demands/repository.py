@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
+from service import regions
 from service.orm import Demand
 from service.pagination import paginate
+
+
+def in_region(region: str) -> ColumnElement[bool]:
+    """Demands in ``region``: any spelling of a division ("合肥", "合肥市", "Hefei", "340100") and the
+    divisions inside it (合肥 takes in 蜀山区); a region in no list by its normal form."""
+    code, key = regions.region_key(region)
+    if code is not None:
+        return Demand.region_code.startswith(regions.code_prefix(code), autoescape=True)
+    return Demand.region_key == key
 
 
 def get_visible(session: Session, demand_id: str, organization_id: str) -> Demand | None:
@@ -41,7 +51,7 @@ def list_visible(
     if status:
         stmt = stmt.where(Demand.status == status)
     if region:
-        stmt = stmt.where(Demand.region == region)
+        stmt = stmt.where(in_region(region))
     if industry:
         stmt = stmt.where(Demand.industry == industry)
     if owner_id:
@@ -52,7 +62,7 @@ def list_visible(
 def open_demands(session: Session, *, region: str | None = None, industry: str | None = None) -> list[Demand]:
     stmt = select(Demand).where(Demand.status == "open")
     if region:
-        stmt = stmt.where(Demand.region == region)
+        stmt = stmt.where(in_region(region))
     if industry:
         stmt = stmt.where(Demand.industry == industry)
     return list(session.scalars(stmt.order_by(Demand.created_at, Demand.id)))

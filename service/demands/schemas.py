@@ -7,6 +7,8 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from service.schemas import (
+    REGION_CODE,
+    REGION_NAME,
     LongText,
     Name,
     ReadModel,
@@ -60,6 +62,8 @@ class DemandRead(ReadModel):
     title: str
     description: str | None
     region: str | None
+    region_code: str | None = REGION_CODE
+    region_name: str | None = REGION_NAME
     industry: str | None
     headcount: int
     deadline: date | None

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from service.orgs.kinds import OrgKind
-from service.schemas import Name, ReadModel, ShortText, StrictModel
+from service.schemas import REGION_CODE, REGION_NAME, Name, ReadModel, ShortText, StrictModel
 
 
 class OrganizationCreate(StrictModel):
@@ -18,6 +18,8 @@ class OrganizationRead(ReadModel):
     name: str
     kind: OrgKind
     region: str | None
+    region_code: str | None = REGION_CODE
+    region_name: str | None = REGION_NAME
     industry: str | None
     created_at: datetime
 

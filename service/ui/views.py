@@ -24,6 +24,7 @@ from fastapi import Response
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from service import regions
 from service.curricula import repository as programs_repo
 from service.curricula import service as curricula_service
 from service.demands import repository as demands_repo
@@ -43,6 +44,19 @@ TOP_SHORTAGES = 10
 MATRIX_CANDIDATES = 10
 
 ORDER_STAGES = ("proposed", "accepted", "in_training", "delivered")
+
+
+def region_options(demands: list[Demand], current: str | None) -> list[str]:
+    """One option per region, however its demands spell it: the division's standard name (合肥市) or
+    the text; the spelling in use (``current``) stands for its own region, so it shows as selected."""
+    options: dict[str, str] = {}
+    for d in demands:
+        if d.region and d.region_key and d.region_key not in options:
+            options[d.region_key] = d.region_name or d.region
+    key = regions.region_key(current)[1]
+    if current and key in options:
+        options[key] = current
+    return sorted(options.values())
 
 
 def _encoder(app_state: Any) -> Any:
@@ -199,7 +213,7 @@ def gap_page(
         region=region,
         industry=industry,
         demand_choices=sorted(open_demands, key=lambda d: d.created_at, reverse=True)[:DEMAND_CHOICES_LIMIT],
-        regions=sorted({d.region for d in open_demands if d.region}),
+        regions=region_options(open_demands, region),
         industries=sorted({d.industry for d in open_demands if d.industry}),
         query=query,
     )
@@ -535,7 +549,7 @@ def dashboard_page(
     return DashboardPage(
         region=region,
         industry=industry,
-        regions=sorted({d.region for d in open_demands if d.region}),
+        regions=region_options(open_demands, region),
         industries=sorted({d.industry for d in open_demands if d.industry}),
         shortages=shortages,
         min_group=min_group,
