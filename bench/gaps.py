@@ -535,8 +535,14 @@ def evaluate(limit: int | None, encoder_backend: str = "real", fit: bool = False
 
     fit_rows = service_scores(fit_cases, scorer)
     fit_cov, _ = service_arrays(fit_rows, fit_cases)
-    fit_sim = np.array([fit_rows[i][s.text]["similarity"] for i, c in enumerate(fit_cases) for s in c.skills])
-    fitted = fit_status_thresholds(fit_sim, fit_covered, scorer.calibration)
+    # the score the statuses apply to (after competition and the hub discount), back from its coverage
+    fit_sim = np.array(
+        [scorer.calibration.similarity_at(c) if c > 0 else -1.0 for c in fit_cov], dtype=np.float64
+    )
+    fit_plain = np.array(
+        [fit_rows[i][s.text]["similarity"] for i, c in enumerate(fit_cases) for s in c.skills]
+    )
+    fitted = fit_status_thresholds(fit_sim, fit_covered, scorer.calibration, fit_plain)
     if fit:
         write_thresholds(encoder, fitted, len(fit_cases))
     started = time.perf_counter()

@@ -54,10 +54,17 @@ EDGE_FLOOR = 0.05
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Calibrated coverage cut-offs: ``met`` and above is covered, ``partial`` and above is partial."""
+    """Calibrated coverage cut-offs: ``met`` and above is covered, ``partial`` and above is partial.
+    ``same`` (None: ``met``): the coverage at which one phrase on its own clearly covers another, before
+    competition and hub discount; it decides which wordings share a line and which evidence competes."""
 
     met: float
     partial: float
+    same: float | None = None
+
+    @property
+    def same_skill(self) -> float:
+        return self.met if self.same is None else self.same
 
     def status(self, coverage: float) -> str:
         if coverage >= self.met:
@@ -350,13 +357,20 @@ def assess(
     return out
 
 
-def compete(sim: np.ndarray, groups: Sequence[Sequence[int]], gate: float) -> np.ndarray:
+def compete(
+    sim: np.ndarray, groups: Sequence[Sequence[int]], gate: float, line_sim: np.ndarray | None = None
+) -> np.ndarray:
     """Similarities after competition between demanded skills: an item that is clearly evidence of
     another line (its similarity to that line is at least ``gate``, the report's covered threshold)
     counts less for this one, by how much closer it is to the other line:
     ``sim - max(0, other - sim)`` where ``other >= gate``. ``groups`` are each line's rows of ``sim``
     (phrases x items). A curriculum sentence that describes one demanded skill then stops covering the
-    related skills it merely resembles; items that clearly cover nothing else are left alone."""
+    related skills it merely resembles; items that clearly cover nothing else are left alone.
+
+    ``line_sim`` (lines x lines), the similarity between the lines' wordings, limits the penalty: an
+    item is evidence *against* this line only as far as it is closer to the other line than the other
+    line is to this one, ``max(0, other - max(sim, line_sim))``. Two wordings of one skill in one demand
+    ("CNC machining", "operate CNC machines") then barely compete, while siblings do."""
     if len(groups) < 2 or sim.shape[1] == 0:
         return sim
     line_best = np.stack([sim[list(rows)].max(axis=0) for rows in groups])  # (lines, items)
@@ -365,9 +379,14 @@ def compete(sim: np.ndarray, groups: Sequence[Sequence[int]], gate: float) -> np
     top1, top2 = line_best[order[0], cols], line_best[order[1], cols]
     out = sim.copy()
     for li, rows in enumerate(groups):
-        other = np.where(order[0] == li, top2, top1)
+        is_top = order[0] == li
+        other = np.where(is_top, top2, top1)
         own = sim[list(rows)]
-        out[list(rows)] = own - np.where(other >= gate, np.maximum(0.0, other - own), 0.0)
+        floor = own
+        if line_sim is not None:
+            rival = np.where(is_top, order[1], order[0])
+            floor = np.maximum(own, line_sim[li][rival])
+        out[list(rows)] = own - np.where(other >= gate, np.maximum(0.0, other - floor), 0.0)
     return out
 
 

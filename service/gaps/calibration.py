@@ -10,8 +10,13 @@ the other, *eval*, occupations) and writes ``models/gap_thresholds.json``:
 - ``covered``: the coverage maximising Youden's J (true-positive rate minus false-positive rate) between
   skills the curriculum really teaches and the rest - the same criterion as the matching engine's
   ``met``;
-- ``partial``: the coverage that 95 % of the really taught skills reach - the same criterion as the
-  matching engine's ``partial``; below it a skill is a gap.
+- ``partial``: the coverage under which calling a skill a gap maximises gap F1, capped at ``covered``;
+  below it a skill is a gap, and partial lies between the two cuts (on O*NET they coincide);
+- ``same_skill``: Youden's J on the plain fused similarity of the best item (before competition and the
+  hub discount): where one phrase clearly covers another. Wordings that reach it share a line in
+  region scope, and evidence that reaches it for another demanded skill competes.
+
+``covered`` and ``partial`` apply to the score after competition and the hub discount.
 
 Both are stored as fused *similarities* (and, for reading, as the coverages they had): the service
 converts them through the current coverage curve, so a refit of the matching calibration's curve
@@ -77,7 +82,9 @@ def gap_thresholds(calibration: Calibration, path: Path = GAP_THRESHOLDS_PATH) -
             calibration.gamma,
             REBUILD,
         )
+    same = entry.get("same_skill")
     return Thresholds(
         met=round(coverage_at(calibration, entry["covered"]), 4),
         partial=round(coverage_at(calibration, entry["partial"]), 4),
+        same=None if same is None else round(coverage_at(calibration, same), 4),
     )

@@ -30,7 +30,8 @@ from service.gaps.calibration import gap_thresholds
 from service.gaps.schemas import GapAnalysisRequest, ScopeKind
 from service.matching import scoring
 from service.matching.calibration import Bridge, Calibration, load_bridge, load_calibration
-from service.matching.lexical import LexicalModel
+from service.matching.hubs import HubBackground, load_hub_background
+from service.matching.lexical import LexicalModel, latin_share
 from service.matching.lexical import default_model as lexical_model
 from service.orm import Demand, Organization, Program
 from service.text import normalize_phrase
@@ -38,6 +39,8 @@ from service.text import normalize_phrase
 Embed = Callable[[list[str]], np.ndarray]
 # Evidence that clearly covers another demanded skill counts less for this one (analysis.compete).
 COMPETE = True
+# A demanded skill close to almost any text needs more than that closeness (service.matching.hubs).
+HUB_DISCOUNT = True
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ class Scorer:
     # the multilingual channel (pairs where a text holds CJK characters), when it is on
     ml_embed: Embed | None = None
     bridge: Bridge | None = None
+    hubs: HubBackground | None = None
 
     @classmethod
     def for_encoder(
@@ -84,6 +88,7 @@ class Scorer:
             model=f"{encoder.name} {encoder.version}",
             ml_embed=ml_embed if bridge is not None else None,
             bridge=bridge if ml_embed is not None else None,
+            hubs=load_hub_background(encoder.name),
         )
 
     @property
@@ -124,6 +129,14 @@ class Scorer:
         )
         return sim, scoring.coverage(sim, self.calibration)
 
+    def hub_discount(self, phrases: Phrases) -> np.ndarray:
+        """(len(phrases),) amount each phrase's similarities lose as a demanded skill for being close
+        to almost any text (zeros without a background for this encoder)."""
+        if self.hubs is None or not len(phrases):
+            return np.zeros(len(phrases), dtype=np.float32)
+        trust = None if self.multilingual else latin_share(phrases.texts)
+        return self.hubs.discount(phrases.vecs, trust)
+
     def pair_scores(self, left: list[str], right: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`scores` of two lists of texts."""
         return self.scores(self.prepare(left), self.prepare(right))
@@ -145,7 +158,7 @@ def group_lines(
     def block(start: int, stop: int) -> np.ndarray:
         return scorer.scores(phrases.rows(start, stop), phrases)[1]
 
-    labels = analysis.cluster_phrases(len(phrases), block, scorer.thresholds.met)
+    labels = analysis.cluster_phrases(len(phrases), block, scorer.thresholds.same_skill)
     return analysis.group_skills(occurrences, labels)
 
 
@@ -186,11 +199,23 @@ def analyse_curriculum(
     items = analysis.curriculum_evidence(courses)
     phrases = list(dict.fromkeys(p for line in lines for p in line.phrases))
     row = {normalize_phrase(p): i for i, p in enumerate(phrases)}
-    sim, cov = scorer.pair_scores(phrases, [e.scored for e in items])
-    if COMPETE:
-        groups = [[row[normalize_phrase(p)] for p in line.phrases] for line in lines]
-        gate = scorer.calibration.similarity_at(scorer.thresholds.met)
-        cov = scoring.coverage(analysis.compete(sim, groups, gate), scorer.calibration)
+    demanded = scorer.prepare(phrases)
+    sim, cov = scorer.scores(demanded, scorer.prepare([e.scored for e in items]))
+    if COMPETE or HUB_DISCOUNT:
+        score = sim
+        if COMPETE:
+            groups = [[row[normalize_phrase(p)] for p in line.phrases] for line in lines]
+            gate = scorer.calibration.similarity_at(scorer.thresholds.same_skill)
+            line_sim = None
+            if len(groups) > 1:
+                pair = scorer.scores(demanded, demanded)[0]
+                line_sim = np.stack([pair[g].max(axis=0) for g in groups])
+                line_sim = np.stack([line_sim[:, g].max(axis=1) for g in groups], axis=1)
+                line_sim = np.minimum(line_sim, line_sim.T)
+            score = analysis.compete(sim, groups, gate, line_sim)
+        if HUB_DISCOUNT:
+            score = score - scorer.hub_discount(demanded)[:, None]
+        cov = scoring.coverage(score, scorer.calibration)
     assessments = analysis.assess(lines, items, cov, sim, row, scorer.thresholds)
     return analysis.build_report(program_id, scope, assessments, scorer.model)
 

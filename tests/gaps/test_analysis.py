@@ -154,3 +154,20 @@ def test_an_item_that_clearly_covers_another_skill_counts_less_for_this_one() ->
     assert np.array_equal(compete(weak, [[0], [1]], gate=0.64), weak)
     # A line's own wordings never compete with each other.
     assert np.array_equal(compete(sim, [[0, 1]], gate=0.64), sim)
+
+
+def test_two_wordings_of_one_skill_barely_compete_but_siblings_do() -> None:
+    import pytest
+
+    from service.gaps.analysis import compete
+
+    # rows: "CNC machining", "operate CNC machines" (wordings of one skill, 0.74 alike), and in a
+    # second report "customise guns", a sibling of "repair firearms" (0.45 alike); one item each
+    sim = np.array([[0.74], [0.61]], dtype=np.float32)
+    wordings = np.array([[1.0, 0.74], [0.74, 1.0]], dtype=np.float32)
+    out = compete(sim, [[0], [1]], gate=0.64, line_sim=wordings)
+    assert out[1, 0] == pytest.approx(0.61)  # the item is as close to one wording as they are alike
+    siblings = np.array([[1.0, 0.45], [0.45, 1.0]], dtype=np.float32)
+    sim = np.array([[0.90], [0.70]], dtype=np.float32)
+    out = compete(sim, [[0], [1]], gate=0.64, line_sim=siblings)
+    assert out[1, 0] == pytest.approx(0.50)  # 0.70 - (0.90 - 0.70), as without line_sim
