@@ -23,6 +23,9 @@ collapsed).
 """
 
 from service.regions.divisions import (
+    CITY,
+    COUNTY,
+    PROVINCE,
     Division,
     code_prefix,
     division,
@@ -31,4 +34,14 @@ from service.regions.divisions import (
     standard_name,
 )
 
-__all__ = ["Division", "code_prefix", "division", "region_key", "resolve", "standard_name"]
+__all__ = [
+    "CITY",
+    "COUNTY",
+    "PROVINCE",
+    "Division",
+    "code_prefix",
+    "division",
+    "region_key",
+    "resolve",
+    "standard_name",
+]

@@ -10,14 +10,16 @@ not boilerplate (see :mod:`service.taxonomy.extraction`) and returns the skill p
    dropped;
 2. requirement and verb frames are removed from both ends of the clause (``[lead]``, ``[trail]``; a
    number of years "3年以上" too), and the clause is cut into items at enumeration marks (、 / 和 与 及
-   以及 或 并 进行); "等" ends an enumeration and the category noun after it is dropped;
+   以及 或 并 进行); "等" ends an enumeration and the category noun after it is dropped (in the clause
+   and in each item: "相机、读码器等视觉硬件" gives 相机, 读码器); an inline list number ("2.维修") cuts too;
 3. "X的A与B" names A and B of X: the items become "XA", "XB" ("数控机床编程", "数控机床操作"); a "的"
    between a noun and what is done to it is dropped;
 4. frames and modifiers (``[modifier]``: "良好的", "日常") are removed from each item again; an item kept
-   is 2..16 characters of Chinese (Latin terms count as one), not a job title (``[title_suffix]``) nor a
-   word too generic to name a skill alone (``[not_skill]``). A Latin-only item is kept only when it looks
-   like a name (PLC, AutoCAD, Word, C++, S7-1200: a capital or a digit, at most three words); English
-   of two words or more is also matched like an English sentence's chunks.
+   is 2..16 characters of Chinese (Latin terms count as one), not a job title (``[title_suffix]``), a
+   province or city (:mod:`service.regions`) nor a word too generic to name a skill alone
+   (``[not_skill]``). A Latin-only item is kept only when it looks like a name (PLC, AutoCAD, Word,
+   C++, S7-1200: a capital or a digit, at most three words); English of two words or more is also
+   matched like an English sentence's chunks.
 
 The word lists are in ``models/zh_extraction.txt`` (written for this project; see its header).
 """
@@ -29,6 +31,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from service import regions
 from service.paths import models_dir
 from service.text import CJK, has_cjk
 
@@ -37,7 +40,11 @@ MIN_CHARS = 2
 MAX_CHARS = 16
 MAX_LATIN_WORDS = 3
 
-_CLAUSE_SPLIT = re.compile(r"[,;:()\[\]{}|，；：（）【】「」『』《》“”\"]+|\s{2,}")
+_CLAUSE_SPLIT = re.compile(
+    r"[,;:()\[\]{}|，；：（）【】「」『』《》“”\"]+|\s{2,}"
+    # an inline list number: "…泊位 2.维修…", "…；3、熟悉…" (not "8.5", "S7-1200")
+    rf"|(?:^|(?<=[\s{CJK}。]))\(?\d{{1,2}}\s*[.、)）](?!\d)\s*"
+)
 # Enumeration marks. The one-character conjunctions only where they are not part of a word
 # ("参与", "及时", "和谐", "与会", "或许", "并联").
 _ITEM_SPLIT = re.compile(
@@ -151,8 +158,14 @@ def _length(item: str) -> int:
     return len(re.findall(rf"[{CJK}]|[A-Za-z0-9][A-Za-z0-9.+#\-]*", item))
 
 
+def _is_place(item: str) -> bool:
+    """A province or city ("合肥", "安徽省", "Shenzhen"): where the job is, not a skill."""
+    found = regions.resolve(item)
+    return found is not None and found.level <= regions.CITY
+
+
 def _keep(item: str, words: WordLists) -> bool:
-    if not item or item in words.not_skill or item.endswith(words.title_suffix):
+    if not item or item in words.not_skill or item.endswith(words.title_suffix) or _is_place(item):
         return False
     if not has_cjk(item):
         tokens = item.split()
@@ -207,7 +220,9 @@ def phrases(sentence: str, words: WordLists | None = None) -> list[str]:
             continue
         clause = _strip_trail(_strip_lead(clause, words, modifiers=False), words)
         clause = _ETC.sub("", clause)
-        items = [_strip_lead(i.strip(), words, modifiers=True) for i in _ITEM_SPLIT.split(clause)]
+        items = [
+            _strip_lead(_ETC.sub("", i).strip(), words, modifiers=True) for i in _ITEM_SPLIT.split(clause)
+        ]
         for item in _distribute([i for i in items if i], words):
             item = _clean(item, words)
             if _keep(item, words):

@@ -92,6 +92,8 @@ def test_requirement_frames_are_removed_and_enumerations_split() -> None:
     ]
     # A word that begins like a frame keeps its first character.
     assert zh_extraction.phrases("会计、出纳经验优先") == ["会计", "出纳"]
+    # Where the job is names no skill.
+    assert zh_extraction.phrases("数控车床操作工（合肥、芜湖），熟悉西门子PLC") == ["西门子PLC"]
 
 
 @pytest.mark.parametrize(
