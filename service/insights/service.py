@@ -20,7 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 from sqlalchemy.orm import Session
 
-from service import changes
+from service import changes, regions
 from service.demands import repository as demands_repo
 from service.embeddings.encoder import Encoder
 from service.errors import Unprocessable
@@ -287,7 +287,7 @@ def skill_rows(
     """
     key = (
         f"{encoder.name} {encoder.version}",
-        region,
+        regions.region_key(region)[1],  # "合肥" and "Hefei" are one scope, computed once
         industry,
         changes.current(session, changes.DEMAND),
         changes.current(session, changes.GRADUATE),
