@@ -15,6 +15,7 @@ from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from service.db import SessionDep
+from service.embeddings.encoder import Encoder
 from service.errors import Forbidden, Unauthorized
 from service.orgs import repository as orgs_repo
 from service.orgs import service as orgs_service
@@ -35,6 +36,15 @@ def get_settings_dep(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
+def loaded_encoder(request: Request) -> Encoder | None:
+    """The process's encoder, or None while it is not loaded (callers that can do without it)."""
+    encoder: Encoder | None = getattr(request.app.state, "encoder", None)
+    return encoder
+
+
+LoadedEncoder = Annotated[Encoder | None, Depends(loaded_encoder)]
+
+
 def _unauthorized(detail: str) -> Unauthorized:
     return Unauthorized(detail, headers={"WWW-Authenticate": "Bearer"})
 
@@ -48,7 +58,8 @@ def current_org(request: Request, session: SessionDep, credentials: BearerDep) -
     if org is None:
         raise _unauthorized("The API key is not valid or has been revoked.")
     request.state.organization_id = org.id
-    orgs_service.note_use(request.app.state, session, key_hash)
+    writes = getattr(request.app.state, "write_sessions", None)
+    orgs_service.note_use(session, key_hash, write_sessions=writes)
     return org
 
 

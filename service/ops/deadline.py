@@ -24,9 +24,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
-from service.deps import SettingsDep
 from service.errors import ServiceUnavailable
 from service.ops import metrics
 
@@ -85,8 +84,9 @@ def check_deadline() -> None:
         deadline.check()
 
 
-def match_deadline(settings: SettingsDep) -> Deadline:
-    return Deadline(settings.match_timeout_seconds)
+def match_deadline(request: Request) -> Deadline:
+    # The settings straight from the app: ``ops`` sits below ``deps`` (which imports the domains).
+    return Deadline(request.app.state.settings.match_timeout_seconds)
 
 
 MatchDeadline = Annotated[Deadline, Depends(match_deadline)]

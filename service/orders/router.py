@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from service.db import SessionDep
-from service.deps import DemandOwnerOrg, IfMatchHeader, MemberNotGovernment, SettingsDep
+from service.deps import DemandOwnerOrg, IfMatchHeader, LoadedEncoder, MemberNotGovernment, SettingsDep
 from service.idempotency import IdempotencyDep, Outcome
 from service.kit.versions import etag_for
 from service.orders import repository as repo
@@ -40,10 +40,10 @@ def _problem(description: str) -> dict[str, Any]:
 )
 def create_order(
     body: OrderCreate,
-    request: Request,
     session: SessionDep,
     org: DemandOwnerOrg,
     settings: SettingsDep,
+    encoder: LoadedEncoder,
     idempotency: IdempotencyDep,
 ) -> Response:
     """A new order, `proposed`, addressed to a school.
@@ -56,7 +56,7 @@ def create_order(
     """
 
     def work() -> Outcome:
-        order = service.create(session, org, body, settings=settings, app_state=request.app.state)
+        order = service.create(session, org, body, settings=settings, encoder=encoder)
         return Outcome(
             status=201,
             body=service.view(session, order, org),

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from service import changes
 from service.curricula import repository as programs_repo
 from service.demands import repository as demands_repo
+from service.embeddings.encoder import Encoder
 from service.errors import InvalidTransition, NotFound, PreconditionFailed, Unprocessable
 from service.gaps.service import program_gaps
 from service.kit.versions import check_if_match
@@ -106,7 +107,7 @@ def _unprocessable(errors: list[dict[str, Any]], detail: str | None = None, **ex
 
 
 def create(
-    session: Session, org: Organization, data: OrderCreate, *, settings: Settings, app_state: Any
+    session: Session, org: Organization, data: OrderCreate, *, settings: Settings, encoder: Encoder | None
 ) -> TrainingOrder:
     errors: list[dict[str, Any]] = []
     school = orgs_repo.get(session, data.school_id)
@@ -136,9 +137,7 @@ def create(
 
     additions = data.curriculum_additions
     if additions is None:
-        additions = (
-            _gap_additions(session, app_state, demand, program) if demand is not None and program else []
-        )
+        additions = gap_additions(session, encoder, demand, program) if demand is not None and program else []
     order = TrainingOrder(
         enterprise_id=org.id,
         school_id=data.school_id,
@@ -164,7 +163,7 @@ def create(
     return order
 
 
-def _gap_additions(session: Session, app_state: Any, demand: Demand, program: Program) -> list[str]:
+def gap_additions(session: Session, encoder: Encoder | None, demand: Demand, program: Program) -> list[str]:
     """The demanded skills the programme does not teach: the gap analysis' lines with status gap or
     partial (``service.gaps.service.program_gaps``), worst weighted gap first.
 
@@ -172,7 +171,6 @@ def _gap_additions(session: Session, app_state: Any, demand: Demand, program: Pr
     literally occur (case-insensitive) in any course title, learning outcome or tagged skill of the
     programme, most important first.
     """
-    encoder = getattr(app_state, "encoder", None)
     if encoder is not None:
         report = program_gaps(session, encoder, program, [demand], group=False)
         return [line["skill"] for line in report["skills"] if line["status"] in ("gap", "partial")]

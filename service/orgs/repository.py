@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 
 from service.orm import ApiKey, Organization
@@ -43,3 +45,17 @@ def get_key(session: Session, organization_id: str, key_id: str) -> ApiKey | Non
     if key is None or key.organization_id != organization_id:
         return None
     return key
+
+
+def key_last_used(session: Session, key_hash: str) -> Row[str, datetime | None] | None:
+    """The key's ``(id, last_used_at)``, or None for an unknown hash."""
+    return session.execute(select(ApiKey.id, ApiKey.last_used_at).where(ApiKey.key_hash == key_hash)).first()
+
+
+def mark_key_used(session: Session, key_id: str, at: datetime) -> None:
+    session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=at))
+
+
+def by_name(session: Session, name: str) -> list[Organization]:
+    """Every organisation called exactly ``name`` (names are not unique)."""
+    return list(session.scalars(select(Organization).where(Organization.name == name)))

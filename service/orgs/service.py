@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
-from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from service.db import is_writer
 from service.errors import NotFound
@@ -66,21 +64,20 @@ def revoke(session: Session, organization_id: str, key_id: str) -> ApiKey:
     return key
 
 
-def note_use(app_state: Any, session: Session, key_hash: str) -> None:
+def note_use(session: Session, key_hash: str, *, write_sessions: sessionmaker[Session] | None) -> None:
     """Record that a key signed a request (for the keys page's "last used"), at most every
-    ``LAST_USED_EVERY``. In the request's own session when it writes, else in a short write of its own."""
-    row = session.execute(select(ApiKey.id, ApiKey.last_used_at).where(ApiKey.key_hash == key_hash)).first()
+    ``LAST_USED_EVERY``. In the request's own session when it writes, else in a short write of its own
+    (``write_sessions``; none: not recorded)."""
+    row = repo.key_last_used(session, key_hash)
     if row is None:
         return
     now = utcnow()
     if row.last_used_at is not None and now - row.last_used_at < LAST_USED_EVERY:
         return
-    stmt = update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now)
     if is_writer(session):
-        session.execute(stmt)
+        repo.mark_key_used(session, row.id, now)
         return
-    makers = getattr(app_state, "write_sessions", None)
-    if makers is None:
+    if write_sessions is None:
         return
-    with makers() as writer, writer.begin():
-        writer.execute(stmt)
+    with write_sessions() as writer, writer.begin():
+        repo.mark_key_used(writer, row.id, now)

@@ -26,6 +26,7 @@ from service.db import SessionDep, read_only
 from service.demands import repository as demands_repo
 from service.demands import service as demands_service
 from service.demands.schemas import DemandCreate, DemandUpdate
+from service.deps import loaded_encoder
 from service.errors import DomainError, NotFound, PreconditionFailed, ServiceUnavailable
 from service.graduates import repository as graduates_repo
 from service.orders import repository as orders_repo
@@ -595,7 +596,7 @@ def new_order_form(
     if program is not None:
         values.update(program_id=program.id, school_id=program.organization_id)
     if demand is not None and program is not None:
-        additions = orders_service._gap_additions(session, request.app.state, demand, program)
+        additions = orders_service.gap_additions(session, loaded_encoder(request), demand, program)
         values["curriculum_additions"] = "\n".join(additions)
     return _render_order_form(ctx, session, values)
 
@@ -645,7 +646,7 @@ def create_order(
     try:
         body = forms.build(OrderCreate, data, errors)
         order = orders_service.create(
-            session, org, body, settings=request.app.state.settings, app_state=request.app.state
+            session, org, body, settings=request.app.state.settings, encoder=loaded_encoder(request)
         )
     except forms.FormInvalid as exc:
         return _render_order_form(ctx, session, values, exc.errors, status_code=422)
