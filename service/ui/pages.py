@@ -14,9 +14,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.datastructures import State
 
 from service.db import SessionDep
-from service.errors import DomainError
+from service.embeddings.encoder import Encoder
+from service.errors import DomainError, ServiceUnavailable
 from service.orm import Organization
 from service.ui import auth, charts, i18n
 
@@ -130,6 +132,20 @@ def signed_in_context(ctx: Annotated[PageContext, Depends(page_context)]) -> Pag
 
 AnyPage = Annotated[PageContext, Depends(page_context)]
 SignedIn = Annotated[PageContext, Depends(signed_in_context)]
+
+
+def required_encoder(app_state: State) -> Encoder:
+    """The process's encoder; a page that needs it while it is not loaded answers 503."""
+    encoder: Encoder | None = getattr(app_state, "encoder", None)
+    if encoder is None:
+        raise ServiceUnavailable("The encoder is not loaded.")
+    return encoder
+
+
+def blank(value: str | None) -> str | None:
+    """A form or query value with its spaces trimmed; empty is None."""
+    value = value.strip() if value else None
+    return value or None
 
 
 def safe_next(value: str | None) -> str:

@@ -13,9 +13,15 @@ from fastapi import APIRouter, FastAPI, Form, Query, Request, Response
 from fastapi.staticfiles import StaticFiles
 
 from service.db import SessionDep, read_only
+from service.deps import loaded_encoder
 from service.errors import NotFound
-from service.ui import auth, i18n, views
+from service.ui import auth, i18n, work
 from service.ui.pages import STATIC_DIR, AnyPage, PageRoute, SignedIn, safe_next
+from service.ui.views import dashboard as dashboard_view
+from service.ui.views import gaps as gaps_view
+from service.ui.views import home as home_view
+from service.ui.views import matches as matches_view
+from service.ui.views.csv_export import csv_response
 
 router = APIRouter(prefix="/ui", route_class=PageRoute, include_in_schema=False)
 
@@ -31,9 +37,8 @@ def install(app: FastAPI) -> None:
     # The rate limit counts a page request against the organisation its session cookie names.
     app.state.cookie_organization = lambda cookie_header: auth.organization_in_cookie(codec, cookie_header)
     app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="ui-static")
-    from service.ui import work
-
-    app.include_router(work.router)  # before the catch-all 404 page of ``router``
+    for work_router in work.ROUTERS:  # before the catch-all 404 page of ``router``
+        app.include_router(work_router)
     app.include_router(router)
 
 
@@ -113,7 +118,7 @@ def switch_language(
 @router.get("/")
 def home(ctx: SignedIn, session: SessionDep, request: Request) -> Response:
     assert ctx.org is not None
-    data = views.home(session, ctx.org, request.app.state)
+    data = home_view.home(session, ctx.org, loaded_encoder(request))
     return ctx.render("home.html", page_title=ctx.t("home"), **data)
 
 
@@ -129,7 +134,7 @@ def gap_report(
     industry: OptionalText = None,
 ) -> Response:
     assert ctx.org is not None
-    page = views.gap_page(
+    page = gaps_view.gap_page(
         session,
         request.app.state,
         ctx.org,
@@ -155,7 +160,7 @@ def gap_report_csv(
     industry: OptionalText = None,
 ) -> Response:
     assert ctx.org is not None
-    page = views.gap_page(
+    page = gaps_view.gap_page(
         session,
         request.app.state,
         ctx.org,
@@ -166,15 +171,13 @@ def gap_report_csv(
         industry=industry,
         t=ctx.t,
     )
-    return ctx.finish(
-        views.csv_response(views.gap_csv_rows(page, ctx.t), f"gap-report-{page.program.id}.csv")
-    )
+    return ctx.finish(csv_response(gaps_view.gap_csv_rows(page, ctx.t), f"gap-report-{page.program.id}.csv"))
 
 
 @router.get("/demands/{demand_id}/matches")
 def demand_matches(demand_id: str, ctx: SignedIn, session: SessionDep) -> Response:
     assert ctx.org is not None
-    page = views.matches_page(session, ctx.org, demand_id, t=ctx.t)
+    page = matches_view.matches_page(session, ctx.org, demand_id, t=ctx.t)
     return ctx.render("matches.html", page_title=ctx.t("matches_for", title=page.demand.title), p=page)
 
 
@@ -189,16 +192,16 @@ def run_demand_matches(
 ) -> Response:
     ctx.check_csrf(csrf_token)
     assert ctx.org is not None
-    views.run_matches(session, request.app.state, ctx.org, demand_id, top_k=top_k)
+    matches_view.run_matches(session, request.app.state, ctx.org, demand_id, top_k=top_k)
     return ctx.redirect(f"/ui/demands/{demand_id}/matches")
 
 
 @router.get("/demands/{demand_id}/matches.csv")
 def demand_matches_csv(demand_id: str, ctx: SignedIn, session: SessionDep) -> Response:
     assert ctx.org is not None
-    page = views.matches_page(session, ctx.org, demand_id, t=ctx.t)
+    page = matches_view.matches_page(session, ctx.org, demand_id, t=ctx.t)
     return ctx.finish(
-        views.csv_response(views.matches_csv_rows(page, ctx.t), f"matches-{page.demand.id}.csv")
+        csv_response(matches_view.matches_csv_rows(page, ctx.t), f"matches-{page.demand.id}.csv")
     )
 
 
@@ -211,7 +214,7 @@ def dashboard(
     industry: OptionalText = None,
 ) -> Response:
     assert ctx.org is not None
-    page = views.dashboard_page(
+    page = dashboard_view.dashboard_page(
         session,
         request.app.state,
         request.app.state.settings,

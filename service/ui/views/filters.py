@@ -1,0 +1,19 @@
+"""The region filter's options, shared by the gap report and the dashboard."""
+
+from __future__ import annotations
+
+from service import regions
+from service.orm import Demand
+
+
+def region_options(demands: list[Demand], current: str | None) -> list[str]:
+    """One option per region, however its demands spell it: the division's standard name (合肥市) or
+    the text; the spelling in use (``current``) stands for its own region, so it shows as selected."""
+    options: dict[str, str] = {}
+    for d in demands:
+        if d.region and d.region_key and d.region_key not in options:
+            options[d.region_key] = d.region_name or d.region
+    key = regions.region_key(current)[1]
+    if current and key in options:
+        options[key] = current
+    return sorted(options.values())
