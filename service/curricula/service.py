@@ -70,6 +70,17 @@ def create(session: Session, org: Organization, data: ProgramCreate) -> Program:
     return program
 
 
+def program_refs(session: Session, organization_id: str) -> dict[str, str]:
+    """A school's programmes by id and by code, each to the id (how graduate imports name them)."""
+    refs: dict[str, str] = {}
+    for program in repo.all_programs(session):
+        if program.organization_id == organization_id:
+            refs[program.id] = program.id
+            if program.code:
+                refs.setdefault(program.code, program.id)
+    return refs
+
+
 def get_readable(session: Session, program_id: str) -> Program:
     program = repo.get(session, program_id)
     if program is None:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 
-from service.curricula import repository as programs_repo
+from service.curricula import service as curricula_service
 from service.db import SessionDep, read_only
 from service.imports.graduates import GraduateFileError, import_rows, read_graduates, resolve_programs
 from service.orm import Organization
@@ -25,16 +25,6 @@ from service.ui.work.common import (
 router = APIRouter(prefix="/ui", route_class=PageRoute, include_in_schema=False)
 
 
-def _school_programs(session: SessionDep, org: Organization) -> dict[str, str]:
-    programs: dict[str, str] = {}
-    for program in programs_repo.all_programs(session):
-        if program.organization_id == org.id:
-            programs[program.id] = program.id
-            if program.code:
-                programs.setdefault(program.code, program.id)
-    return programs
-
-
 def _read_upload(session: SessionDep, org: Organization, filename: str, content: bytes) -> Any:
     """Every row validated (the CLI's reader), programmes resolved; nothing stored."""
     suffix = Path(filename or "upload.csv").suffix.lower()
@@ -43,7 +33,7 @@ def _read_upload(session: SessionDep, org: Organization, filename: str, content:
         path = Path(tmp) / f"graduates{suffix}"
         path.write_bytes(content)
         parsed = read_graduates(path)
-    resolve_programs(parsed, _school_programs(session, org))
+    resolve_programs(parsed, curricula_service.program_refs(session, org.id))
     return parsed
 
 
