@@ -14,6 +14,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from service import idempotency
+from service.idempotency import repository as idempotency_repo
 from service.orm import IdempotencyKey, TrainingOrder, utcnow
 from tests.builders import Org, demand_body, graduate_body, make_org
 from tests.conftest import PG_URL
@@ -236,6 +237,6 @@ def test_graduates_bulk_replay_and_erasure(client: TestClient, school: Org) -> N
     assert row.resource_ids == ids
     # Erasure can find the stored answer that names a graduate and drop it.
     with _db(client) as s:
-        assert idempotency.forget_resources(s, school.id, [ids[1]]) == 1
-        assert idempotency.forget_resources(s, school.id, [ids[1]]) == 0
+        assert idempotency_repo.forget_resources(s, school.id, [ids[1]]) == 1
+        assert idempotency_repo.forget_resources(s, school.id, [ids[1]]) == 0
     assert _keys(client) == []

@@ -13,7 +13,7 @@ from service.embeddings.cache import forget_phrases, phrase_hash
 from service.errors import NotFound, Unprocessable
 from service.graduates import repository as repo
 from service.graduates.schemas import GraduateCreate, GraduateUpdate
-from service.idempotency import forget_resources
+from service.idempotency.repository import forget_resources
 from service.orm import Graduate, Organization, utcnow
 from service.schemas import SkillClaim
 from service.taxonomy.canonical import canonical_ids

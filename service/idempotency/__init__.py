@@ -27,7 +27,8 @@ In-flight detection, so a concurrent duplicate never runs the work twice:
 - Backstop: the unique constraint ``(organization_id, key)``; a violation answers 409, never 500.
 
 ``resource_ids`` records the ids a stored answer mentions (e.g. the graduate ids of a bulk upsert), so
-:func:`forget_resources` can erase stored answers that name an erased graduate.
+:func:`service.idempotency.repository.forget_resources` can erase stored answers that name an erased
+graduate. Every statement is in ``repository.py``.
 """
 
 from __future__ import annotations
@@ -43,14 +44,14 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from sqlalchemy import delete, event, select
+from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction
-from sqlalchemy.sql import func
 
 from service.db import SessionDep
 from service.deps import CurrentOrg, SettingsDep
 from service.errors import IdempotencyInFlight, Unprocessable
+from service.idempotency import repository as repo
 from service.kit.versions import etag_for
 from service.orm import IdempotencyKey, utcnow
 
@@ -161,21 +162,11 @@ class Idempotency:
 
     def _purge_expired(self) -> None:
         """Opportunistic clean-up: the organisation's keys older than the TTL are forgotten."""
-        self.session.execute(
-            delete(IdempotencyKey)
-            .where(
-                IdempotencyKey.organization_id == self.organization_id,
-                IdempotencyKey.created_at < utcnow() - self.ttl,
-            )
-            .execution_options(synchronize_session=False)
-        )
+        repo.purge_older_than(self.session, self.organization_id, utcnow() - self.ttl)
 
     def _stored(self) -> IdempotencyKey | None:
-        return self.session.scalars(
-            select(IdempotencyKey).where(
-                IdempotencyKey.organization_id == self.organization_id, IdempotencyKey.key == self.key
-            )
-        ).first()
+        assert self.key is not None
+        return repo.get(self.session, self.organization_id, self.key)
 
     def _answer(self, stored: IdempotencyKey, digest: str) -> JSONResponse:
         if stored.request_hash != digest:
@@ -209,12 +200,8 @@ class Idempotency:
                 IN_FLIGHT.release(pair)
 
         event.listen(self.session, "after_transaction_end", _release)
-        if self.session.get_bind().dialect.name == "postgresql":
-            locked = self.session.scalar(
-                select(func.pg_try_advisory_xact_lock(func.hashtext(f"{self.organization_id}:{self.key}")))
-            )
-            if not locked:
-                raise busy
+        if not repo.try_lock(self.session, self.organization_id, self.key):
+            raise busy
 
     def _insert_claim(self, digest: str) -> IdempotencyKey:
         row = IdempotencyKey(
@@ -227,8 +214,7 @@ class Idempotency:
             resource_ids=[],
         )
         try:
-            with self.session.begin_nested():
-                self.session.add(row)
+            repo.add_claim(self.session, row)
         except IntegrityError as exc:  # another request claimed the key first
             raise IdempotencyInFlight(
                 f"A request with this {HEADER} is still being processed; retry shortly."
@@ -269,22 +255,3 @@ def idempotency(
 
 
 IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]
-
-
-def forget_resources(session: Session, organization_id: str, resource_ids: list[str]) -> int:
-    """Delete the organisation's stored answers that mention any of ``resource_ids`` (erasure).
-
-    Returns how many were deleted. Scans only the organisation's live keys (bounded by the TTL).
-    """
-    wanted = set(resource_ids)
-    if not wanted:
-        return 0
-    rows = session.scalars(select(IdempotencyKey).where(IdempotencyKey.organization_id == organization_id))
-    doomed = [r.id for r in rows if wanted.intersection(r.resource_ids or [])]
-    if doomed:
-        session.execute(
-            delete(IdempotencyKey)
-            .where(IdempotencyKey.id.in_(doomed))
-            .execution_options(synchronize_session=False)
-        )
-    return len(doomed)
