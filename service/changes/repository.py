@@ -1,8 +1,4 @@
-"""Change counters that let every API process keep its in-memory state in step with the database.
-
-A writer bumps a named counter inside its own transaction; a reader compares the counter with the
-value it last saw and reloads only what changed (rows whose ``change_seq`` is newer).
-"""
+"""SQL for the named change counters (the ``state_counter`` table)."""
 
 from __future__ import annotations
 
@@ -10,12 +6,6 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from service.orm import StateCounter
-
-GRADUATE = "graduate"
-DEMAND = "demand"
-PROGRAM = "program"
-TAXONOMY = "taxonomy"
-OCCUPATION = "occupation"
 
 
 def bump(session: Session, name: str) -> int:
