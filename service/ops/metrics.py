@@ -35,7 +35,9 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
-from sqlalchemy import Engine, func, inspect, select, table
+from sqlalchemy import Engine
+
+from service.ops.repository import table_rows
 
 log = logging.getLogger(__name__)
 
@@ -143,11 +145,7 @@ class TableRows(Collector):
             return
         try:
             with self.engine.connect() as conn:
-                names = sorted(inspect(conn).get_table_names())
-                for name in names:
-                    if name == "alembic_version":
-                        continue
-                    count = conn.execute(select(func.count()).select_from(table(name))).scalar_one()
+                for name, count in table_rows(conn).items():
                     rows.add_metric([name], float(count))
             up.add_metric([], 1)
         except Exception as exc:

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 
-from service.orm import ApiKey, Organization
+from service.orm import ApiKey, Organization, WebSession
 
 
 def org_for_key_hash(session: Session, key_hash: str) -> Organization | None:
@@ -59,3 +59,8 @@ def mark_key_used(session: Session, key_id: str, at: datetime) -> None:
 def by_name(session: Session, name: str) -> list[Organization]:
     """Every organisation called exactly ``name`` (names are not unique)."""
     return list(session.scalars(select(Organization).where(Organization.name == name)))
+
+
+def get_web_session(session: Session, session_id: str) -> WebSession | None:
+    """A signed-in page session (the web pages' sign-in, made with one of the organisation's keys)."""
+    return session.get(WebSession, session_id)

@@ -147,7 +147,7 @@ def signed_in_org(session: Session, page_session: PageSession | None) -> Organiz
     signed in with is still valid."""
     if page_session is None or not page_session.session_id:
         return None
-    row = session.get(WebSession, page_session.session_id)
+    row = orgs_repo.get_web_session(session, page_session.session_id)
     if (
         row is None
         or row.ended_at is not None
@@ -164,9 +164,8 @@ def signed_in_org(session: Session, page_session: PageSession | None) -> Organiz
 def start_session(session: Session, org: Organization, key: ApiKey) -> PageSession:
     """Store a new signed-in session for ``org`` (signed in with ``key``)."""
     row = WebSession(organization_id=org.id, key_id=key.id)
-    session.add(row)
     key.last_used_at = utcnow()
-    session.flush()
+    orgs_repo.add(session, row)
     return PageSession(organization_id=org.id, key_id=key.id, nonce=new_nonce(), session_id=row.id)
 
 
@@ -174,7 +173,7 @@ def end_session(session: Session, page_session: PageSession | None) -> None:
     """Sign out: the session's row is ended, so no copy of its cookie signs in again."""
     if page_session is None or not page_session.session_id:
         return
-    row = session.get(WebSession, page_session.session_id)
+    row = orgs_repo.get_web_session(session, page_session.session_id)
     if row is not None and row.ended_at is None:
         row.ended_at = utcnow()
         session.flush()
