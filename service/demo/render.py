@@ -7,7 +7,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from service.demo.builder import CNC, ZH, DemoResult
+from service.demo.builder import DemoResult
+from service.demo.content import CNC, ZH
 
 
 def _pct(value: Any) -> str:
