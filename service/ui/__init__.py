@@ -1,0 +1,1 @@
+"""Server-rendered pages under ``/ui/`` (see ``router.py``)."""
