@@ -183,6 +183,16 @@ def _progress() -> Any:
     )
 
 
+def _print_summary(title: str, rows: tuple[tuple[str, str], ...]) -> None:
+    """A command's closing summary: one "what: how many" line a row."""
+    from rich.table import Table
+
+    table = Table(title=title, show_header=False)
+    for name, value in rows:
+        table.add_row(name, value)
+    console.print(table)
+
+
 def _fail(message: str, code: int = 1) -> NoReturn:
     console.print(f"[red]error:[/red] {message}", highlight=False)
     raise typer.Exit(code)
@@ -205,7 +215,6 @@ def _encoder_guard(func: Any) -> Any:
 
 
 def _run_taxonomy_import(source: str, folder: Path, version: str | None) -> None:
-    from rich.table import Table
 
     from service.taxonomy import service as taxonomy_service
     from service.taxonomy.importers import TaxonomyFileError, parse_esco, parse_onet
@@ -236,20 +245,20 @@ def _run_taxonomy_import(source: str, folder: Path, version: str | None) -> None
             )
     finally:
         local.close()
-    table = Table(title=f"taxonomy import: {source} {summary.version}", show_header=False)
-    for name, value in (
-        ("skills in the export", f"{summary.skills:,}"),
-        ("labels", f"{summary.labels:,}"),
-        ("created", f"{summary.created:,}"),
-        ("updated (content changed)", f"{summary.updated:,}"),
-        ("unchanged", f"{summary.unchanged:,}"),
-        ("removed (no longer in the export)", f"{summary.removed:,}"),
-        ("labels embedded now", f"{summary.embedded:,} ({local.encoder.name}, cache misses only)"),
-        ("version recorded", "yes" if summary.version_recorded else "no (already at this version)"),
-        ("time", f"{summary.seconds:.1f} s (embedding {summary.timings.get('embed', 0):.1f} s)"),
-    ):
-        table.add_row(name, value)
-    console.print(table)
+    _print_summary(
+        f"taxonomy import: {source} {summary.version}",
+        (
+            ("skills in the export", f"{summary.skills:,}"),
+            ("labels", f"{summary.labels:,}"),
+            ("created", f"{summary.created:,}"),
+            ("updated (content changed)", f"{summary.updated:,}"),
+            ("unchanged", f"{summary.unchanged:,}"),
+            ("removed (no longer in the export)", f"{summary.removed:,}"),
+            ("labels embedded now", f"{summary.embedded:,} ({local.encoder.name}, cache misses only)"),
+            ("version recorded", "yes" if summary.version_recorded else "no (already at this version)"),
+            ("time", f"{summary.seconds:.1f} s (embedding {summary.timings.get('embed', 0):.1f} s)"),
+        ),
+    )
     if source == "esco" and folder.is_dir():
         from service.occupations.importers import has_esco_occupations, parse_esco_occupations
 
@@ -267,7 +276,6 @@ def _occupation_encoder(settings: Settings, fallback: Any) -> Any:
 
 
 def _run_occupation_import(parse: Any, where: Path) -> None:
-    from rich.table import Table
 
     from service.occupations import service as occupation_service
     from service.taxonomy.importers import TaxonomyFileError
@@ -300,21 +308,21 @@ def _run_occupation_import(parse: Any, where: Path) -> None:
             )
     finally:
         local.close()
-    table = Table(title=f"occupations import: {parsed.taxonomy} {summary.version}", show_header=False)
-    for label, value in (
-        ("occupations in the file", f"{summary.occupations:,}"),
-        ("names", f"{summary.labels:,}"),
-        ("skill relations", f"{summary.relations:,}"),
-        ("created", f"{summary.created:,}"),
-        ("updated (content changed)", f"{summary.updated:,}"),
-        ("unchanged", f"{summary.unchanged:,}"),
-        ("removed (no longer in the file)", f"{summary.removed:,}"),
-        ("names embedded now", f"{summary.embedded:,} ({encoder.name}, cache misses only)"),
-        ("version recorded", "yes" if summary.version_recorded else "no (already at this version)"),
-        ("time", f"{summary.seconds:.1f} s (embedding {summary.timings.get('embed', 0):.1f} s)"),
-    ):
-        table.add_row(label, value)
-    console.print(table)
+    _print_summary(
+        f"occupations import: {parsed.taxonomy} {summary.version}",
+        (
+            ("occupations in the file", f"{summary.occupations:,}"),
+            ("names", f"{summary.labels:,}"),
+            ("skill relations", f"{summary.relations:,}"),
+            ("created", f"{summary.created:,}"),
+            ("updated (content changed)", f"{summary.updated:,}"),
+            ("unchanged", f"{summary.unchanged:,}"),
+            ("removed (no longer in the file)", f"{summary.removed:,}"),
+            ("names embedded now", f"{summary.embedded:,} ({encoder.name}, cache misses only)"),
+            ("version recorded", "yes" if summary.version_recorded else "no (already at this version)"),
+            ("time", f"{summary.seconds:.1f} s (embedding {summary.timings.get('embed', 0):.1f} s)"),
+        ),
+    )
 
 
 @taxonomy_import_app.command("csco")
@@ -461,19 +469,19 @@ def import_graduates(
     finally:
         local.close()
     summary.skipped = len(parsed.bad_lines)
-    table = Table(title=f"graduates imported for {org.name}", show_header=False)
-    for name, value in (
-        ("rows in the file", f"{parsed.records:,}"),
-        ("skipped (invalid)", f"{summary.skipped:,}"),
-        ("created", f"{summary.created:,}"),
-        ("updated", f"{summary.updated:,}"),
-        ("unchanged", f"{summary.unchanged:,}"),
-        ("distinct phrases", f"{summary.phrases:,}"),
-        ("phrases embedded now", f"{summary.embedded:,} (cache misses only)"),
-        ("time", f"{summary.seconds:.1f} s"),
-    ):
-        table.add_row(name, value)
-    console.print(table)
+    _print_summary(
+        f"graduates imported for {org.name}",
+        (
+            ("rows in the file", f"{parsed.records:,}"),
+            ("skipped (invalid)", f"{summary.skipped:,}"),
+            ("created", f"{summary.created:,}"),
+            ("updated", f"{summary.updated:,}"),
+            ("unchanged", f"{summary.unchanged:,}"),
+            ("distinct phrases", f"{summary.phrases:,}"),
+            ("phrases embedded now", f"{summary.embedded:,} (cache misses only)"),
+            ("time", f"{summary.seconds:.1f} s"),
+        ),
+    )
 
 
 @app.command()

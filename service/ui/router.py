@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Form, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request, Response
 from fastapi.staticfiles import StaticFiles
 
 from service.db import SessionDep, read_only
@@ -122,8 +122,7 @@ def home(ctx: SignedIn, session: SessionDep, request: Request) -> Response:
     return ctx.render("home.html", page_title=ctx.t("home"), **data)
 
 
-@router.get("/programs/{program_id}/gaps")
-def gap_report(
+def gap_page(
     program_id: str,
     ctx: SignedIn,
     session: SessionDep,
@@ -132,9 +131,10 @@ def gap_report(
     demand_id: OptionalText = None,
     region: OptionalText = None,
     industry: OptionalText = None,
-) -> Response:
+) -> gaps_view.GapPage:
+    """The gap report page's content, for the page and for its CSV (the same query parameters)."""
     assert ctx.org is not None
-    page = gaps_view.gap_page(
+    return gaps_view.gap_page(
         session,
         request.app.state,
         ctx.org,
@@ -145,32 +145,18 @@ def gap_report(
         industry=industry,
         t=ctx.t,
     )
+
+
+GapPage = Annotated[gaps_view.GapPage, Depends(gap_page)]
+
+
+@router.get("/programs/{program_id}/gaps")
+def gap_report(ctx: SignedIn, page: GapPage) -> Response:
     return ctx.render("gaps.html", page_title=ctx.t("gap_report_for", name=page.program.name), p=page)
 
 
 @router.get("/programs/{program_id}/gaps.csv")
-def gap_report_csv(
-    program_id: str,
-    ctx: SignedIn,
-    session: SessionDep,
-    request: Request,
-    scope: OptionalText = None,
-    demand_id: OptionalText = None,
-    region: OptionalText = None,
-    industry: OptionalText = None,
-) -> Response:
-    assert ctx.org is not None
-    page = gaps_view.gap_page(
-        session,
-        request.app.state,
-        ctx.org,
-        program_id,
-        scope=scope,
-        demand_id=demand_id,
-        region=region,
-        industry=industry,
-        t=ctx.t,
-    )
+def gap_report_csv(ctx: SignedIn, page: GapPage) -> Response:
     return ctx.finish(csv_response(gaps_view.gap_csv_rows(page, ctx.t), f"gap-report-{page.program.id}.csv"))
 
 
