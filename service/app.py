@@ -14,16 +14,27 @@ from sqlalchemy.pool import NullPool
 
 from service import __version__
 from service.apidocs import install as install_api_docs
+from service.curricula.router import router as programs_router
 from service.db import make_engine, make_sessionmakers, pool_options
+from service.demands.router import router as demands_router
 from service.embeddings.loader import attach_multilingual, load_encoder
 from service.errors import install_error_handlers, problem_response
+from service.gaps.router import router as gaps_router
 from service.graduates.retention import RetentionJob
+from service.graduates.router import router as graduates_router
+from service.insights.router import router as insights_router
 from service.limits import BodySizeLimit
+from service.matching.router import router as matching_router
 from service.matching.service import WarmUp, sync_after_erasure
+from service.occupations.router import router as occupations_router
 from service.ops import install as install_ops
+from service.orders.router import router as orders_router
+from service.orgs.router import router as orgs_router
 from service.pagination import set_cursor_secret
 from service.settings import Settings, get_settings
 from service.strict_json import StrictJSON
+from service.taxonomy.router import router as skills_router
+from service.ui.router import install as install_pages
 
 
 def _load_encoder(app: FastAPI, settings: Settings) -> None:
@@ -168,33 +179,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _include_routers(app: FastAPI) -> None:
-    from service.curricula.router import router as programs_router
-    from service.demands.router import router as demands_router
-    from service.graduates.router import router as graduates_router
-    from service.orgs.router import router as orgs_router
-
-    for router in (orgs_router, demands_router, programs_router, graduates_router):
+    for router in (
+        orgs_router,
+        demands_router,
+        programs_router,
+        graduates_router,
+        matching_router,
+        skills_router,
+        occupations_router,
+        orders_router,
+        gaps_router,
+        insights_router,
+    ):
         app.include_router(router)
-    # Domain routers added by later packages register below, one line each.
-    # -- routers --
-    from service.matching.router import router as matching_router
-
-    app.include_router(matching_router)
-    from service.taxonomy.router import router as skills_router
-
-    app.include_router(skills_router)
-    from service.occupations.router import router as occupations_router
-
-    app.include_router(occupations_router)
-    from service.orders.router import router as orders_router
-
-    app.include_router(orders_router)
-    from service.gaps.router import router as gaps_router
-
-    app.include_router(gaps_router)
-    from service.insights.router import router as insights_router
-
-    app.include_router(insights_router)
-    from service.ui.router import install as install_pages
-
-    install_pages(app)
+    install_pages(app)  # last: the pages end with a catch-all 404 page under /ui/
