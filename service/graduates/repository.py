@@ -27,6 +27,10 @@ from service.pagination import paginate
 from service.text import normalize_phrase
 
 
+def get(session: Session, graduate_id: str) -> Graduate | None:
+    return session.get(Graduate, graduate_id)
+
+
 def get_owned(session: Session, graduate_id: str, organization_id: str) -> Graduate | None:
     graduate = session.get(Graduate, graduate_id)
     if graduate is None or graduate.organization_id != organization_id:
@@ -79,6 +83,11 @@ def delete(session: Session, graduate: Graduate, change_seq: int) -> None:
     session.add(GraduateTombstone(graduate_id=graduate.id, change_seq=change_seq))
     session.delete(graduate)
     session.flush()
+
+
+def delete_stored_answers(session: Session, answers: list[IdempotencyKey]) -> None:
+    for answer in answers:
+        session.delete(answer)
 
 
 def match_results_for(session: Session, graduate_id: str) -> list[tuple[MatchResult, MatchRun]]:

@@ -27,7 +27,7 @@ from service.db import make_engine, make_sessionmakers, truncate_wal
 from service.graduates import repository as repo
 from service.graduates import service as graduates_service
 from service.ops import metrics
-from service.orm import Graduate, utcnow
+from service.orm import utcnow
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def erase_expired(engine: Engine, years: int, *, now: datetime | None = None) ->
                 return erased
             ids = repo.expired_ids(session, cutoff, BATCH)
             for graduate_id in ids:
-                graduate = session.get(Graduate, graduate_id)
+                graduate = repo.get(session, graduate_id)
                 if graduate is not None:
                     graduates_service.delete(session, graduate)
         if session.info.pop("erasure", False):

@@ -167,8 +167,9 @@ def delete(session: Session, graduate: Graduate) -> None:
     texts += list(graduate.certificates or [])
     norms = {normalize_phrase(t) for t in texts if isinstance(t, str)} - {""}
     forget_resources(session, graduate.organization_id, [graduate.id])
-    for stored in repo.stored_answers_mentioning(session, [graduate.id, graduate.external_ref]):
-        session.delete(stored)
+    repo.delete_stored_answers(
+        session, repo.stored_answers_mentioning(session, [graduate.id, graduate.external_ref])
+    )
     seq = changes.bump(session, changes.GRADUATE)
     repo.delete(session, graduate, seq)
     unused = norms - repo.phrases_in_use(session, norms)

@@ -38,6 +38,7 @@ from service.embeddings.encoder import Encoder, companion
 from service.graduates import repository as graduates_repo
 from service.graduates import service as graduates_service
 from service.graduates.schemas import GraduateCreate
+from service.orgs import repository as orgs_repo
 from service.orm import Graduate, Organization
 from service.taxonomy.canonical import canonical_ids
 from service.taxonomy.service import NullProgress, Progress
@@ -321,7 +322,7 @@ def import_rows(
             ]
             summary.unchanged += len(chunk) - len(changed)
             if changed:
-                owner = session.get(Organization, org.id)
+                owner = orgs_repo.get(session, org.id)
                 assert owner is not None
                 created, updated, _ = graduates_service.bulk_upsert(session, owner, changed)
                 summary.created += created
