@@ -18,7 +18,7 @@ from service.gaps import service as gaps_service
 from service.matching import service as matching_service
 from service.orgs import repository as orgs_repo
 from service.orgs.kinds import DEMAND_OWNER_KINDS, OrgKind
-from service.orm import Demand, Program
+from service.orm import Demand, Organization, Program
 from service.taxonomy import service as taxonomy_service
 from service.ui import forms
 from service.ui.pages import PageContext, PageRoute, SignedIn
@@ -143,6 +143,52 @@ def _demand_body(
         return None, exc.errors
 
 
+def _form_values(
+    title: str, description: str, region: str, industry: str, headcount: str, deadline: str, skills: list[str]
+) -> dict[str, Any]:
+    """The posted fields as the form shows them again."""
+    return {
+        "title": title,
+        "description": description,
+        "region": region,
+        "industry": industry,
+        "headcount": headcount,
+        "deadline": deadline,
+        "skills": "\n".join(skills),
+    }
+
+
+def _post_demand(
+    ctx: PageContext,
+    session: SessionDep,
+    org: Organization,
+    demand: Demand | None,
+    values: dict[str, Any],
+    skills: list[str],
+    *,
+    suggest: bool,
+) -> Response:
+    """A posted demand form (``demand`` None: a new demand): with "suggest", the form again with the
+    skills the text asks for added; an edit of an older version, 409; problems, 422; else stored."""
+    if suggest:
+        values["skills"], added = _suggest(session, values)
+        return _render_demand_form(
+            ctx, session, demand=demand, values=values, notice=ctx.t("skills_suggested", n=added)
+        )
+    if demand is not None and stale_version(values["version"], demand.version):
+        errors = forms.FormErrors()
+        errors.add("", ctx.t("changed_meanwhile"))
+        return _render_demand_form(ctx, session, demand=demand, values=values, errors=errors, status_code=409)
+    body, errors = _demand_body(values, skills, update=demand is not None)
+    if body is None:
+        return _render_demand_form(ctx, session, demand=demand, values=values, errors=errors, status_code=422)
+    if demand is None:
+        demand = demands_service.create(session, org, body)
+    else:
+        demands_service.update(session, demand, body)
+    return ctx.redirect(f"/ui/demands/{demand.id}")
+
+
 @router.get("/demands/new")
 def new_demand_form(ctx: SignedIn, session: SessionDep) -> Response:
     demand_owner(ctx)
@@ -165,25 +211,8 @@ def create_demand(
 ) -> Response:
     ctx.check_csrf(csrf_token)
     org = demand_owner(ctx)
-    values = {
-        "title": title,
-        "description": description,
-        "region": region,
-        "industry": industry,
-        "headcount": headcount,
-        "deadline": deadline,
-        "skills": "\n".join(skills),
-    }
-    if suggest:
-        values["skills"], added = _suggest(session, values)
-        return _render_demand_form(
-            ctx, session, demand=None, values=values, notice=ctx.t("skills_suggested", n=added)
-        )
-    body, errors = _demand_body(values, skills, update=False)
-    if body is None:
-        return _render_demand_form(ctx, session, demand=None, values=values, errors=errors, status_code=422)
-    demand = demands_service.create(session, org, body)
-    return ctx.redirect(f"/ui/demands/{demand.id}")
+    values = _form_values(title, description, region, industry, headcount, deadline, skills)
+    return _post_demand(ctx, session, org, None, values, skills, suggest=bool(suggest))
 
 
 @router.get("/demands/{demand_id}/edit")
@@ -210,32 +239,11 @@ def update_demand(
     csrf_token: Token = "",
 ) -> Response:
     ctx.check_csrf(csrf_token)
-    demand = demands_service.get_owned(session, demand_owner(ctx), demand_id)
-    values = {
-        "title": title,
-        "description": description,
-        "region": region,
-        "industry": industry,
-        "headcount": headcount,
-        "deadline": deadline,
-        "skills": "\n".join(skills),
-        "status": status,
-        "version": version,
-    }
-    if suggest:
-        values["skills"], added = _suggest(session, values)
-        return _render_demand_form(
-            ctx, session, demand=demand, values=values, notice=ctx.t("skills_suggested", n=added)
-        )
-    if stale_version(version, demand.version):
-        errors = forms.FormErrors()
-        errors.add("", ctx.t("changed_meanwhile"))
-        return _render_demand_form(ctx, session, demand=demand, values=values, errors=errors, status_code=409)
-    body, errors = _demand_body(values, skills, update=True)
-    if body is None:
-        return _render_demand_form(ctx, session, demand=demand, values=values, errors=errors, status_code=422)
-    demands_service.update(session, demand, body)
-    return ctx.redirect(f"/ui/demands/{demand.id}")
+    org = demand_owner(ctx)
+    demand = demands_service.get_owned(session, org, demand_id)
+    values = _form_values(title, description, region, industry, headcount, deadline, skills)
+    values.update(status=status, version=version)
+    return _post_demand(ctx, session, org, demand, values, skills, suggest=bool(suggest))
 
 
 @router.get("/demands")
