@@ -10,7 +10,10 @@ drives it for ``--duration`` seconds from ``--concurrency`` concurrent clients w
   ``GET /v1/training-orders``, ``GET /v1/insights/skills`` (when they exist).
 
 Prints requests/s, p50/p99 per endpoint and overall, the error rate and the number of 5xx (which
-must be 0). Exit status 1 if any 5xx was seen.
+must be 0). A 503 ``overloaded`` with ``Retry-After`` is the service shedding expensive work past its
+per-process limit: it is counted apart (``shed``), not as an error, its latency is left out of the
+percentiles, and the client waits ``Retry-After`` before its next request, as a client should.
+Exit status 1 if any other 5xx was seen.
 
 Usage::
 
@@ -250,6 +253,7 @@ async def drive(base: str, mix: list[tuple[float, Any]], duration: float, concur
     latencies: dict[str, list[float]] = defaultdict(list)
     statuses: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     failures: dict[str, int] = defaultdict(int)
+    shed: dict[str, int] = defaultdict(int)
     weights = [w for w, _ in mix]
     factories = [f for _, f in mix]
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
@@ -262,17 +266,38 @@ async def drive(base: str, mix: list[tuple[float, Any]], duration: float, concur
             started = time.perf_counter()
             try:
                 r = await client.request(method, url, json=body, headers=headers)
-                statuses[label][r.status_code] += 1
             except httpx.HTTPError:
                 failures[label] += 1
                 continue
+            if _is_shed(r):
+                shed[label] += 1
+                wait = float(r.headers["Retry-After"])
+                await asyncio.sleep(max(0.0, min(wait, end - time.monotonic())))
+                continue
+            statuses[label][r.status_code] += 1
             latencies[label].append(time.perf_counter() - started)
 
     started = time.monotonic()
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
         await asyncio.gather(*(client_loop(n, client) for n in range(concurrency)))
     elapsed = time.monotonic() - started
-    return {"elapsed": elapsed, "latencies": latencies, "statuses": statuses, "failures": failures}
+    return {
+        "elapsed": elapsed,
+        "latencies": latencies,
+        "statuses": statuses,
+        "failures": failures,
+        "shed": shed,
+    }
+
+
+def _is_shed(r: httpx.Response) -> bool:
+    """A 503 ``overloaded`` with ``Retry-After``: work refused at once past the concurrency limit."""
+    if r.status_code != 503 or "Retry-After" not in r.headers:
+        return False
+    try:
+        return str(r.json().get("type", "")).endswith("/overloaded")
+    except ValueError:
+        return False
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -285,10 +310,12 @@ def _pct(values: list[float], q: float) -> float:
 def summarise(raw: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"endpoints": {}}
     every: list[float] = []
-    total = errors = server_errors = 0
-    for label in sorted(set(raw["statuses"]) | set(raw["failures"])):
+    total = errors = server_errors = shed_total = 0
+    shed_by = raw.get("shed", {})
+    for label in sorted(set(raw["statuses"]) | set(raw["failures"]) | set(shed_by)):
         lat = raw["latencies"].get(label, [])
         st = raw["statuses"].get(label, {})
+        shed = shed_by.get(label, 0)
         n = sum(st.values()) + raw["failures"].get(label, 0)
         err = sum(v for k, v in st.items() if k >= 400) + raw["failures"].get(label, 0)
         five = sum(v for k, v in st.items() if k >= 500)
@@ -299,9 +326,11 @@ def summarise(raw: dict[str, Any]) -> dict[str, Any]:
             "p99_ms": round(_pct(lat, 0.99), 1),
             "errors": err,
             "5xx": five,
+            "shed": shed,
             "statuses": dict(sorted(st.items())),
         }
         every += lat
+        shed_total += shed
         total += n
         errors += err
         server_errors += five
@@ -314,6 +343,7 @@ def summarise(raw: dict[str, Any]) -> dict[str, Any]:
         mean_ms=round(statistics.fmean(every) * 1000, 1) if every else None,
         error_rate=round(errors / total, 5) if total else None,
         server_errors=server_errors,
+        shed=shed_total,
     )
     return out
 
@@ -378,12 +408,13 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.db}, {args.workers} worker(s), {args.concurrency} clients, {args.graduates} graduates "
             f"({args.encoder} encoder; loaded in {result['load_seconds']} s): {result['requests']} requests "
             f"in {result['seconds']} s = {result['rps']} req/s; p50 {result['p50_ms']} ms, "
-            f"p99 {result['p99_ms']} ms; error rate {result['error_rate']}; 5xx {result['server_errors']}"
+            f"p99 {result['p99_ms']} ms; error rate {result['error_rate']}; 5xx {result['server_errors']}; "
+            f"shed (503 overloaded, then Retry-After waited) {result['shed']}"
         )
         for label, e in result["endpoints"].items():
             print(
                 f"  {label:15s} {e['rps']:8.1f} req/s  p50 {e['p50_ms']:7.1f} ms  p99 {e['p99_ms']:7.1f} ms"
-                f"  errors {e['errors']}  {e['statuses']}"
+                f"  errors {e['errors']}  shed {e['shed']}  {e['statuses']}"
             )
     return 1 if result["server_errors"] else 0
 

@@ -1,6 +1,7 @@
 """Strict query strings on the API: an unknown query parameter is 422, as an unknown body field is;
 so is a single-valued parameter given several times (``?status=open&status=closed``), which would
-otherwise silently mean the last one.
+otherwise silently mean the last one; and so is a value with a NUL character, which the OpenAPI
+document rules out for every string.
 
 A misspelt filter (``?staus=open``) would otherwise be ignored silently and answer with the wrong
 list. Installed as an app-wide dependency, so it knows the matched route and the query parameters
@@ -83,6 +84,11 @@ async def reject_unknown_query(request: Request) -> None:
             )
         elif name not in multi and len(request.query_params.getlist(name)) > 1:
             errors.append({"loc": ["query", name], "msg": "given more than once", "type": "too_many_values"})
+        elif any("\x00" in value for value in request.query_params.getlist(name)):
+            # what the OpenAPI document says of every string (PostgreSQL's text cannot hold a NUL)
+            errors.append(
+                {"loc": ["query", name], "msg": "contains the NUL character (U+0000)", "type": "string_nul"}
+            )
     if errors:
         names = ", ".join(str(e["loc"][1]) for e in errors)
         raise Unprocessable(f"Query parameter(s) not accepted: {names[:200]}.", extra={"errors": errors[:20]})

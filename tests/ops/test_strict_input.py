@@ -62,3 +62,14 @@ def test_a_single_valued_query_parameter_given_twice_is_422(client: TestClient) 
     assert r.json()["errors"] == [
         {"loc": ["query", "status"], "msg": "given more than once", "type": "too_many_values"}
     ]
+
+
+def test_a_query_value_with_a_nul_character_is_422(client: TestClient) -> None:
+    # the OpenAPI document says no string holds a NUL (schemathesis found program_id accepting one)
+    school = make_org(client, "school")
+    r = client.get("/v1/graduates?program_id=abc%00", headers=school.headers)
+    assert r.status_code == 422
+    assert r.json()["errors"] == [
+        {"loc": ["query", "program_id"], "msg": "contains the NUL character (U+0000)", "type": "string_nul"}
+    ]
+    assert client.get("/v1/graduates?program_id=abc", headers=school.headers).status_code == 200
