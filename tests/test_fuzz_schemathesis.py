@@ -74,7 +74,7 @@ CONFIG = SchemathesisConfig.from_dict(
             "positive_data_acceptance": {
                 "expected-statuses": ["2xx", "3xx", 401, 403, 404, 409, 412, 422, 428, 429, "5xx"]
             }
-        }
+        },
     }
 )
 
