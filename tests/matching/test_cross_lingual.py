@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from service.app import create_app
 from service.matching.calibration import Bridge
 from service.matching.scoring import cross_lingual
+from service.orm import PhraseEmbedding
 from service.settings import Settings
 from tests.builders import make_demand, make_graduate, make_org
 
@@ -131,3 +133,14 @@ def test_english_pairs_keep_their_similarity_exactly() -> None:
     english = np.ix_([0, 2], [0, 1, 3])
     assert np.array_equal(fused[english], before[english])
     assert (fused[1] >= before[1]).all() and (fused[:, 2] >= before[:, 2]).all()
+
+
+def test_each_encoder_caches_its_own_vectors(ml_client: TestClient, ml_app: FastAPI) -> None:
+    _graduates(ml_client)
+    _ranked(ml_client, [{"name": "焊接"}])
+    with ml_app.state.read_sessions() as session:
+        rows = session.execute(select(PhraseEmbedding.model, PhraseEmbedding.dim, PhraseEmbedding.text)).all()
+    by_model = {(model.split("@")[0], dim) for model, dim, _ in rows}
+    assert by_model == {("fake-hash", 64), ("universal-sentence-encoder-multilingual-3", 512)}
+    multilingual = {text for model, _, text in rows if model.startswith("universal")}
+    assert {"焊接", "welding", "cnc machining", "数控加工"} <= multilingual
