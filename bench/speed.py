@@ -113,10 +113,17 @@ class _CachedVectors:
 
 def real_vectors(texts: list[str]) -> tuple[EmbeddingCache, str]:
     """Vectors of the real encoder from the benchmark cache, filling it in a child process if needed."""
-    from service.embeddings.encoder import DEFAULT_MODEL_NAME, model_folder
+    import json
+
+    from service.embeddings.encoder import DEFAULT_MODEL_NAME, weights_digest
+    from service.embeddings.onnx_runtime import manifest_path
     from service.text import normalize_phrase
 
-    ver = model_folder().version
+    # the served runtime's version (ONNX, as load_encoder("real") in the child), without loading it here
+    manifest = manifest_path()
+    entry = json.loads(manifest.read_text(encoding="utf-8"))
+    served = manifest.parent / entry["onnx"]["served"]
+    ver = f"{entry.get('package_version', 'unknown')}+onnx-{weights_digest(served)}"
     stub = _CachedVectors(DEFAULT_MODEL_NAME, ver, 384)
     cache = EmbeddingCache(stub)
 
