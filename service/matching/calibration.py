@@ -112,8 +112,8 @@ class Bridge:
     """The multilingual channel on the main channel's scale: a multilingual cosine ``u`` counts as the
     fused similarity ``scale * u + shift``, the one whose calibrated coverage (main curve) equals the
     multilingual curve's ``sigmoid(a_m * u + b_m)``. Used only where a text holds CJK characters
-    (:func:`service.matching.scoring.cross_lingual`). A cosine under ``floor_cos`` (the one 99 % of
-    real matches reach on the multilingual curve's own cases) is no evidence: 0."""
+    (:func:`service.matching.scoring.cross_lingual`). A cosine under ``floor_cos`` is no evidence: 0
+    (:func:`load_bridge` sets it where the bridged value reaches the main curve's ``partial``)."""
 
     encoder: str
     scale: float
@@ -138,5 +138,10 @@ def load_bridge(main: Calibration, multilingual_name: str, path: Path = CALIBRAT
         log.warning("no calibration fitted for the multilingual encoder %r; channel off", multilingual_name)
         return None
     a_m, b_m = float(entry["params"]["a"]), float(entry["params"]["b"])
-    floor_cos = float(entry.get("thresholds_similarity", {}).get("floor", 0.0))
-    return Bridge(multilingual_name, scale=a_m / main.a, shift=(b_m - main.b) / main.a, floor_cos=floor_cos)
+    scale, shift = a_m / main.a, (b_m - main.b) / main.a
+    # Evidence from this channel starts at the main curve's partial level: under it, the many loose
+    # cosines of unrelated phrases (a fifth of random pairs pass the multilingual curve's own floor)
+    # would each add a little coverage to every candidate and slow ranking down.
+    at_partial = (main.similarity_at(main.partial) - shift) / scale
+    floor_cos = max(float(entry.get("thresholds_similarity", {}).get("floor", 0.0)), at_partial)
+    return Bridge(multilingual_name, scale=scale, shift=shift, floor_cos=floor_cos)
