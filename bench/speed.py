@@ -519,7 +519,7 @@ def main() -> None:
         "--multilingual",
         action="store_true",
         help="in process: also load the multilingual encoder and keep every phrase's multilingual vector "
-        "(float16) in the index, as the service does by default; then also time demands with 5 Chinese "
+        "(bfloat16) in the index, as the service does by default; then also time demands with 5 Chinese "
         "skills",
     )
     parser.add_argument("--embed-file", help=argparse.SUPPRESS)

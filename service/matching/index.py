@@ -53,10 +53,10 @@ class PhraseStore:
     ) -> None:
         self.dim = dim
         self.lexical = lexical
-        # the multilingual channel: its vectors as float16 rows (P, ml_dim), when it is on
+        # the multilingual channel: its vectors as bfloat16 rows (P, ml_dim; scoring.to_bf16), when on
         self.ml_dim = ml_dim if bridge is not None else 0
         self.bridge = bridge if self.ml_dim else None
-        self._ml = np.zeros((max(capacity, 1) if self.ml_dim else 0, self.ml_dim), dtype=np.float16)
+        self._ml = np.zeros((max(capacity, 1) if self.ml_dim else 0, self.ml_dim), dtype=np.uint16)
         self.texts: list[str] = []
         self._ids: dict[str, int] = {}
         # vectors stored transposed, (dim, capacity): the query is one (k, dim) @ (dim, P) product
@@ -93,8 +93,8 @@ class PhraseStore:
 
     @property
     def ml(self) -> np.ndarray | None:
-        """(P, ml_dim) float16 multilingual vectors, or None when the channel is off."""
-        return self._ml[: len(self.texts)] if self.ml_dim else None
+        """(P, ml_dim) float32 multilingual vectors, or None when the channel is off."""
+        return scoring.from_bf16(self._ml[: len(self.texts)]) if self.ml_dim else None
 
     def ids(self, texts: Sequence[str]) -> np.ndarray:
         """Ids of ``texts`` (normalised), -1 for a phrase not in the store."""
@@ -148,7 +148,7 @@ class PhraseStore:
                 self._vecs_t[:, start:end] = np.asarray(vecs, dtype=np.float32)[fresh_rows].T
                 self._trust[start:end] = latin_share(fresh)
                 if self.ml_dim and ml is not None:
-                    self._ml[start:end] = np.asarray(ml, dtype=np.float32)[fresh_rows]
+                    self._ml[start:end] = scoring.to_bf16(np.asarray(ml, dtype=np.float32)[fresh_rows])
                 self._lex_pending.append(self.lexical.transform(fresh))
                 self.texts.extend(fresh)
             return np.asarray([self._ids[key] for key in keys], dtype=np.int64)
@@ -172,7 +172,7 @@ class PhraseStore:
             self._vecs_t[:, cols] = 0.0
             self._trust[cols] = 1.0
             if self.ml_dim:
-                self._ml[cols] = 0.0
+                self._ml[cols] = 0
             lex = self._merge_lexical().copy()  # readers may hold the old matrix: never edit in place
             lex.data[np.isin(lex.indices, cols)] = 0.0
             lex.eliminate_zeros()
@@ -189,7 +189,7 @@ class PhraseStore:
         trust_new[:n] = self._trust[:n]
         self._vecs_t, self._trust = vecs_new, trust_new
         if self.ml_dim:
-            ml_new = np.zeros((max(cap, n, 1), self.ml_dim), dtype=np.float16)
+            ml_new = np.zeros((max(cap, n, 1), self.ml_dim), dtype=np.uint16)
             ml_new[:n] = self._ml[:n]
             self._ml = ml_new
 

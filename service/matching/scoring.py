@@ -173,6 +173,23 @@ def combined_similarity(
     return cross_lingual(out, bridge, demand_ml, d_trust, phrase_ml, p_trust)
 
 
+def to_bf16(vectors: np.ndarray) -> np.ndarray:
+    """float32 rows as bfloat16 bits (uint16: the upper half of each float32, rounded to nearest):
+    half the memory, and back to float32 by a shift (:func:`from_bf16`), 2-3x cheaper than float16's
+    conversion. Cosines of unit vectors move by about 1e-3."""
+    bits = np.ascontiguousarray(vectors, dtype=np.float32).view(np.uint32)
+    return ((bits + np.uint32(0x8000)) >> np.uint32(16)).astype(np.uint16)
+
+
+def from_bf16(bits: np.ndarray) -> np.ndarray:
+    """float32 values of bfloat16 bits (:func:`to_bf16`)."""
+    return (np.asarray(bits, dtype=np.uint16).astype(np.uint32) << np.uint32(16)).view(np.float32)
+
+
+def _as_f32(rows: np.ndarray) -> np.ndarray:
+    return from_bf16(rows) if rows.dtype == np.uint16 else np.asarray(rows, dtype=np.float32)
+
+
 def cross_lingual(
     out: np.ndarray,
     bridge: Bridge,
@@ -185,7 +202,8 @@ def cross_lingual(
     the phrase holds CJK characters (latin share < 1), ``max(out, bridge(multilingual cosine))``,
     clipped to [0, 1]. Cells of two texts without CJK keep their value exactly.
 
-    ``phrase_ml`` may be float16 (a store keeps it so); it is multiplied in float32 blocks. Cost: a
+    ``phrase_ml`` may be bfloat16 bits (uint16, :func:`to_bf16`: a store keeps it so); it is multiplied
+    in float32 blocks. Cost: a
     (k_cjk x ml_dim) @ (ml_dim x P) product for the CJK demanded skills, and the other skills against
     the CJK phrases only.
     """
@@ -200,11 +218,11 @@ def cross_lingual(
         rows = d_ml[cjk_rows]
         for start in range(0, p, block):
             stop = min(p, start + block)
-            u = rows @ np.asarray(phrase_ml[start:stop], dtype=np.float32).T
+            u = rows @ _as_f32(phrase_ml[start:stop]).T
             out[cjk_rows, start:stop] = np.maximum(out[cjk_rows, start:stop], bridge.similarity(u))
     other = np.setdiff1d(np.arange(k), cjk_rows)
     if other.size and cjk_cols.size:
-        u = d_ml[other] @ np.asarray(phrase_ml[cjk_cols], dtype=np.float32).T
+        u = d_ml[other] @ _as_f32(phrase_ml[cjk_cols]).T
         grid = np.ix_(other, cjk_cols)
         out[grid] = np.maximum(out[grid], bridge.similarity(u))
     np.clip(out, 0.0, 1.0, out=out)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from service.app import create_app
 from service.matching.calibration import Bridge
-from service.matching.scoring import cross_lingual
+from service.matching.scoring import cross_lingual, from_bf16, to_bf16
 from service.orm import PhraseEmbedding
 from service.settings import Settings
 from tests.builders import make_demand, make_graduate, make_org
@@ -144,3 +144,12 @@ def test_each_encoder_caches_its_own_vectors(ml_client: TestClient, ml_app: Fast
     assert by_model == {("fake-hash", 64), ("universal-sentence-encoder-multilingual-3", 512)}
     multilingual = {text for model, _, text in rows if model.startswith("universal")}
     assert {"焊接", "welding", "cnc machining", "数控加工"} <= multilingual
+
+
+def test_stored_multilingual_vectors_keep_their_cosines() -> None:
+    rng = np.random.default_rng(1)
+    vecs = rng.standard_normal((50, 512)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    back = from_bf16(to_bf16(vecs))
+    assert back.dtype == np.float32
+    assert np.abs(back @ vecs.T - vecs @ vecs.T).max() < 5e-3
