@@ -25,11 +25,18 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-
+from service.embeddings.loader import load_encoder
 from service.embeddings.multilingual import load_multilingual
 from service.occupations.importers import parse_csco, parse_esco_occupations
-from service.occupations.matcher import Entry, Fusion, TitleMatcher, load_fusion
+from service.occupations.matcher import (
+    ENGLISH,
+    LEXICAL,
+    MULTILINGUAL,
+    Entry,
+    Fusion,
+    TitleMatcher,
+    load_fusion,
+)
 from service.occupations.service import entries_of
 from training.onet import REPO_ROOT, EmbeddingCache
 
@@ -76,29 +83,37 @@ def evaluate(
     gold: list[str],
     same: Callable[[str, str], bool],
     key: Callable[[Entry], str],
+    *,
+    english: bool,
 ) -> dict[str, tuple[float, float]]:
-    cache = EmbeddingCache(load_multilingual())
-
-    def vectors(norms: list[str]) -> np.ndarray:
-        return cache.embed(norms)
-
+    caches = {MULTILINGUAL: EmbeddingCache(load_multilingual())}
+    if english:
+        caches[ENGLISH] = EmbeddingCache(load_encoder("real"))
+    channels = {c: cache.embed for c, cache in caches.items()}
     fitted = load_fusion()
     runs = {
-        "TF-IDF char 1-3 (names+aliases)": (Fusion(1.0, 1.0, fitted.alternative_weight), False),
-        "multilingual USE (names+aliases)": (Fusion(0.0, 0.0, fitted.alternative_weight), False),
+        "TF-IDF char 1-3 (names+aliases)": (Fusion.only(LEXICAL), False),
+        "multilingual USE (names+aliases)": (Fusion.only(MULTILINGUAL), False),
+        **({"all-MiniLM-L6-v2 (names+aliases)": (Fusion.only(ENGLISH), False)} if english else {}),
         "service (cleaning + fusion)": (fitted, True),
     }
     out: dict[str, tuple[float, float]] = {}
     began = time.perf_counter()
-    base = TitleMatcher(entries, vectors, fitted)
-    cache.save()
-    print(f"{name}: {len(entries):,} occupations indexed in {time.perf_counter() - began:.1f} s", flush=True)
-    for label, (fusion, clean) in runs.items():
-        base.fusion = fusion
-        t0 = time.perf_counter()
-        ranked = base.rank(titles, vectors, top_k=10, clean=clean)
-        ids = [[key(base.entries[h.entry]) for h in hits] for hits in ranked]
+    matcher = TitleMatcher(entries, channels, fitted)
+    for cache in caches.values():
         cache.save()
+    print(
+        f"{name}: {len(matcher.entries):,} occupations indexed in {time.perf_counter() - began:.1f} s "
+        f"(channels: {', '.join(channels)})",
+        flush=True,
+    )
+    for label, (fusion, clean) in runs.items():
+        matcher.fusion = fusion
+        t0 = time.perf_counter()
+        ranked = matcher.rank(titles, channels, top_k=10, clean=clean)
+        for cache in caches.values():
+            cache.save()
+        ids = [[key(matcher.entries[h.entry]) for h in hits] for hits in ranked]
         out[label] = scores(ids, gold, same)
         per = (time.perf_counter() - t0) / max(len(titles), 1) * 1000
         print(f"  {label:<36} acc@1 {out[label][0]:.3f}  MRR@10 {out[label][1]:.3f}  ({per:.1f} ms/title)")
@@ -117,7 +132,15 @@ def main(argv: list[str] | None = None) -> int:
             parsed = parse_csco(csco_file)
             titles, gold = _read(csco_titles, "job_title", "csco_code", args.limit)
             print(f"CSCO {parsed.version}: {len(titles):,} real Chinese job titles ({csco_titles})")
-            res = evaluate("CSCO", entries_of(parsed.records), titles, gold, csco_hit, lambda e: e.code or "")
+            res = evaluate(
+                "CSCO",
+                entries_of(parsed.records),
+                titles,
+                gold,
+                csco_hit,
+                lambda e: e.code or "",
+                english=False,
+            )
             acc = res["service (cleaning + fusion)"][0]
             print(
                 f"  target acc@1 >= {CSCO_TARGET}: {'met' if acc >= CSCO_TARGET else 'NOT met'} ({acc:.3f})"
@@ -138,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
                 gold,
                 lambda p, g: p == g,
                 lambda e: e.occupation_id,
+                english=True,
             )
             mrr = res["service (cleaning + fusion)"][1]
             print(

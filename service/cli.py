@@ -299,12 +299,13 @@ def _run_occupation_import(parse: Any, where: Path) -> None:
         + ", ".join(str(f) for f in parsed.files),
         highlight=False,
     )
-    local = _Local(with_encoder=Settings().encoder_backend == "fake")
+    local = _Local()
     encoder = _occupation_encoder(local.settings, local.encoder)
+    encoders = [encoder] if encoder is local.encoder else [encoder, local.encoder]
     try:
         with _progress() as bars:
             summary = occupation_service.import_occupations(
-                local.write, encoder, parsed, progress=_Bars(bars)
+                local.write, encoders, parsed, progress=_Bars(bars)
             )
     finally:
         local.close()
@@ -318,7 +319,10 @@ def _run_occupation_import(parse: Any, where: Path) -> None:
             ("updated (content changed)", f"{summary.updated:,}"),
             ("unchanged", f"{summary.unchanged:,}"),
             ("removed (no longer in the file)", f"{summary.removed:,}"),
-            ("names embedded now", f"{summary.embedded:,} ({encoder.name}, cache misses only)"),
+            (
+                "names embedded now",
+                f"{summary.embedded:,} ({', '.join(e.name for e in encoders)}, cache misses only)",
+            ),
             ("version recorded", "yes" if summary.version_recorded else "no (already at this version)"),
             ("time", f"{summary.seconds:.1f} s (embedding {summary.timings.get('embed', 0):.1f} s)"),
         ),

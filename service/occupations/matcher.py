@@ -1,25 +1,27 @@
-"""Job titles to occupations: character n-gram TF-IDF and a multilingual encoder, fused.
+"""Job titles to occupations: character n-gram TF-IDF and sentence encoders, fused.
 
 Each occupation is known by its names (label and alternative labels or aliases). A title is cleaned
 (:func:`~service.occupations.titles.clean_title`) into a main part and alternatives; each part is
-scored against every name by
+scored against every occupation through
 
-- ``lexical``: cosine of character 1-3-gram TF-IDF vectors (fitted on the classification's own names,
-  per classification), which catches shared characters of Chinese titles and spelling variants;
-- ``semantic``: cosine of the multilingual encoder's vectors (paraphrases, other languages);
+- ``lexical``: the best cosine of character 1-3-gram TF-IDF vectors over its names (fitted on the
+  classification's own names, per classification): shared characters of Chinese titles, spellings;
+- one semantic channel per encoder (``multilingual``: multilingual USE, any language; ``english``: the
+  service's English encoder, for titles without CJK characters): a mix of the best name's cosine and
+  the cosine with the centroid of all its names (``centroid_share``), so an occupation many names
+  point to is preferred to one odd alias;
 
-an occupation's channel score is its best name, the fused score ``w * lexical + (1 - w) * semantic``
-with ``w`` per script (CJK or not), an exact name scores 1.0, and an alternative part counts
-``alternative_weight`` times its score. The weights come from ``models/occupation_fusion.json``,
-fitted by ``python -m training.occupation_fusion`` on O*NET alternate titles and CSCO aliases only.
-Pure numpy / scikit-learn: no SQL, no HTTP.
+fused as a weighted sum whose weights depend on the script of the title (CJK or not); an exact name
+scores 1.0, and an alternative part counts ``alternative_weight`` times its score. The weights come
+from ``models/occupation_fusion.json``, fitted by ``python -m training.occupation_fusion`` on O*NET
+reported titles and CSCO aliases only. Pure numpy / scikit-learn: no SQL, no HTTP.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -33,16 +35,45 @@ from service.text import has_cjk, normalize_phrase
 FUSION_FILE = "models/occupation_fusion.json"
 FLOAT16_ABOVE = 50_000
 QUERY_BLOCK = 64
+LEXICAL = "lexical"
+MULTILINGUAL = "multilingual"
+ENGLISH = "english"
+
+
+def _default_weights() -> dict[str, dict[str, float]]:
+    return {
+        "cjk": {LEXICAL: 0.5, MULTILINGUAL: 0.5, ENGLISH: 0.0},
+        "latin": {LEXICAL: 0.4, MULTILINGUAL: 0.3, ENGLISH: 0.3},
+    }
 
 
 @dataclass(frozen=True)
 class Fusion:
-    lexical_weight_cjk: float = 0.5
-    lexical_weight_latin: float = 0.5
+    """Channel weights per script ("cjk", "latin"), the centroid share and the alternatives' weight."""
+
+    weights: dict[str, dict[str, float]] = field(default_factory=_default_weights)
+    centroid_share: dict[str, float] = field(default_factory=lambda: {"cjk": 0.0, "latin": 0.0})
     alternative_weight: float = 0.9
 
-    def lexical_weight(self, text: str) -> float:
-        return self.lexical_weight_cjk if has_cjk(text) else self.lexical_weight_latin
+    def share(self, text: str) -> float:
+        script = "cjk" if has_cjk(text) else "latin"
+        if script in self.centroid_share:
+            return float(self.centroid_share[script])
+        return float(next(iter(self.centroid_share.values()), 0.0))
+
+    def for_text(self, text: str, channels: Sequence[str]) -> dict[str, float]:
+        """The weights of ``channels`` (and ``lexical``) for a title, rescaled to sum to 1."""
+        script = "cjk" if has_cjk(text) else "latin"
+        table = self.weights.get(script) or next(iter(self.weights.values()))
+        out = {c: float(table.get(c, 0.0)) for c in (LEXICAL, *channels)}
+        total = sum(out.values())
+        return {c: w / total for c, w in out.items()} if total > 0 else {LEXICAL: 1.0}
+
+    @classmethod
+    def only(cls, channel: str, alternative_weight: float = 0.9) -> Fusion:
+        """One channel alone (the benchmarks' baselines)."""
+        table = {LEXICAL: 0.0, MULTILINGUAL: 0.0, ENGLISH: 0.0, channel: 1.0}
+        return cls({"cjk": dict(table), "latin": dict(table)}, {}, alternative_weight)
 
 
 def load_fusion(path: Path | None = None) -> Fusion:
@@ -52,8 +83,8 @@ def load_fusion(path: Path | None = None) -> Fusion:
         return Fusion()
     data = json.loads(path.read_text(encoding="utf-8"))
     return Fusion(
-        lexical_weight_cjk=float(data["lexical_weight_cjk"]),
-        lexical_weight_latin=float(data["lexical_weight_latin"]),
+        weights={k: {c: float(w) for c, w in v.items()} for k, v in data["weights"].items()},
+        centroid_share={k: float(v) for k, v in data["centroid_share"].items()},
         alternative_weight=float(data["alternative_weight"]),
     )
 
@@ -78,10 +109,17 @@ class Hit:
 Vectors = Callable[[list[str]], np.ndarray]
 
 
-class _Block:
-    """The names of one classification: TF-IDF matrix, encoder vectors, occupation groups."""
+def _unit(x: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.where(n > 0, n, 1.0)
 
-    def __init__(self, entries: list[int], names: list[tuple[str, ...]], vectors: Vectors) -> None:
+
+class _Block:
+    """The names of one classification: TF-IDF matrix, each channel's vectors and centroids."""
+
+    def __init__(
+        self, entries: list[int], names: list[tuple[str, ...]], channels: Mapping[str, Vectors]
+    ) -> None:
         self.entries = np.asarray(entries, dtype=np.int64)
         norms: list[str] = []
         starts: list[int] = []
@@ -97,25 +135,56 @@ class _Block:
                 norms.append("")  # keeps the group non-empty; scores 0
         self.norms = norms
         self.starts = np.asarray(starts, dtype=np.int64)
-        self.owner = np.repeat(np.arange(len(starts)), np.diff(np.append(self.starts, len(norms))))
+        sizes = np.diff(np.append(self.starts, len(norms)))
+        self.owner = np.repeat(np.arange(len(starts)), sizes)
         self.vectorizer = TfidfVectorizer(
             analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True, dtype=np.float32
         )
         self.lexical = sp.csr_matrix(self.vectorizer.fit_transform([n or " " for n in norms]))
-        vecs = vectors(norms)
-        self.vectors = vecs.astype(np.float16 if len(norms) > FLOAT16_ABOVE else np.float32)
+        dtype = np.float16 if len(norms) > FLOAT16_ABOVE else np.float32
+        self.vectors: dict[str, np.ndarray] = {}
+        self.centroids: dict[str, np.ndarray] = {}
+        for name, vectors in channels.items():
+            vecs = np.asarray(vectors(norms), dtype=np.float32)
+            sums = np.add.reduceat(vecs, self.starts, axis=0)
+            self.centroids[name] = _unit(sums).astype(np.float32)
+            self.vectors[name] = vecs.astype(dtype)
         self.exact: dict[str, list[int]] = {}
         for i, norm in enumerate(norms):
             if norm:
                 self.exact.setdefault(norm, []).append(int(self.owner[i]))
 
-    def scores(self, norms: list[str], q_vecs: np.ndarray, fusion: Fusion) -> tuple[np.ndarray, np.ndarray]:
-        """(names x queries) fused scores, and (queries x occupations) each occupation's best."""
+    def channel_scores(
+        self, norms: list[str], q_vecs: Mapping[str, np.ndarray]
+    ) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
+        """Per channel: (names x queries) cosines and (queries x occupations) centroid cosines."""
         lex = np.asarray((self.lexical @ self.vectorizer.transform(norms).T).todense(), dtype=np.float32)
-        sem = (self.vectors @ q_vecs.astype(self.vectors.dtype).T).astype(np.float32)
-        w = np.asarray([fusion.lexical_weight(n) for n in norms], dtype=np.float32)
-        fused_names = lex * w + sem * (1.0 - w)
-        best = np.maximum.reduceat(fused_names, self.starts, axis=0).T
+        out: dict[str, tuple[np.ndarray, np.ndarray | None]] = {LEXICAL: (lex, None)}
+        for name, vecs in self.vectors.items():
+            q = q_vecs[name]
+            out[name] = (
+                (vecs @ q.astype(vecs.dtype).T).astype(np.float32),
+                (q @ self.centroids[name].T).astype(np.float32),
+            )
+        return out
+
+    def fuse(
+        self, norms: list[str], scores: Mapping[str, tuple[np.ndarray, np.ndarray | None]], fusion: Fusion
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(names x queries) fused name scores and (queries x occupations) occupation scores."""
+        channels = [c for c in scores if c != LEXICAL]
+        weights = [fusion.for_text(n, channels) for n in norms]
+        fused_names = np.zeros((len(self.norms), len(norms)), dtype=np.float32)
+        centroid = np.zeros((len(norms), len(self.starts)), dtype=np.float32)
+        share = np.asarray([fusion.share(n) for n in norms], dtype=np.float32)
+        for channel, (per_name, per_centroid) in scores.items():
+            w = np.asarray([wt[channel] for wt in weights], dtype=np.float32)
+            if per_centroid is None:
+                fused_names += per_name * w
+            else:
+                fused_names += per_name * (w * (1.0 - share))
+                centroid += per_centroid * (w * share)[:, None]
+        best = np.maximum.reduceat(fused_names, self.starts, axis=0).T + centroid
         for q, norm in enumerate(norms):
             for occ in self.exact.get(norm, ()):
                 best[q, occ] = 1.0
@@ -128,28 +197,37 @@ class _Block:
 
 
 class TitleMatcher:
-    """Occupations of one or more classifications, ready to rank job titles (immutable)."""
+    """Occupations of one or more classifications, ready to rank job titles.
 
-    def __init__(self, entries: Sequence[Entry], vectors: Vectors, fusion: Fusion | None = None) -> None:
-        self.entries = list(entries)
+    ``channels`` name the encoders (``multilingual``, ``english``) and give the vectors of names; the
+    same names must be given to :meth:`rank` for the titles. Only detailed occupations are candidates:
+    CSCO groups (levels 1-3) are left out (a detailed occupation inside a group is as right, and
+    more useful)."""
+
+    def __init__(
+        self, entries: Sequence[Entry], channels: Mapping[str, Vectors], fusion: Fusion | None = None
+    ) -> None:
+        self.entries = [e for e in entries if e.level in (None, 4)]
         self.fusion = fusion or load_fusion()
-        self.vectors_model = ""
         self.blocks: dict[str, _Block] = {}
         by_taxonomy: dict[str, list[int]] = {}
         for i, entry in enumerate(self.entries):
             by_taxonomy.setdefault(entry.taxonomy, []).append(i)
         for taxonomy, idx in sorted(by_taxonomy.items()):
-            self.blocks[taxonomy] = _Block(idx, [self.entries[i].names for i in idx], vectors)
-        self.by_id = {e.occupation_id: i for i, e in enumerate(self.entries)}
+            self.blocks[taxonomy] = _Block(idx, [self.entries[i].names for i in idx], channels)
 
-    @property
-    def taxonomies(self) -> list[str]:
-        return list(self.blocks)
+    def variants(self, titles: list[str], clean: bool = True) -> list[tuple[str, ...]]:
+        """Each title's normalised parts: the cleaned main part first (the raw title without ``clean``)."""
+        return [
+            (tuple(n for n in (normalize_phrase(v) for v in clean_title(t).variants()) if n) if clean else ())
+            or (normalize_phrase(t),)
+            for t in titles
+        ]
 
     def rank(
         self,
         titles: list[str],
-        vectors: Vectors,
+        channels: Mapping[str, Vectors],
         *,
         top_k: int = 5,
         taxonomy: str | None = None,
@@ -159,32 +237,32 @@ class TitleMatcher:
         ``clean=False`` scores the raw title (the benchmarks' baselines)."""
         out: list[list[Hit]] = []
         for start in range(0, len(titles), QUERY_BLOCK):
-            out.extend(self._rank(titles[start : start + QUERY_BLOCK], vectors, top_k, taxonomy, clean))
+            chunk = titles[start : start + QUERY_BLOCK]
+            out.extend(self._rank(self.variants(chunk, clean), channels, top_k, taxonomy))
         return out
 
     def _rank(
-        self, titles: list[str], vectors: Vectors, top_k: int, taxonomy: str | None, clean: bool
+        self,
+        variants: list[tuple[str, ...]],
+        channels: Mapping[str, Vectors],
+        top_k: int,
+        taxonomy: str | None,
     ) -> list[list[Hit]]:
-        variants = [
-            (tuple(n for n in (normalize_phrase(v) for v in clean_title(t).variants()) if n) if clean else ())
-            or (normalize_phrase(t),)
-            for t in titles
-        ]
         unique = [n for n in dict.fromkeys(n for vs in variants for n in vs) if n]
         if not unique:
-            return [[] for _ in titles]
-        q_vecs = vectors(unique).astype(np.float32)
+            return [[] for _ in variants]
+        q_vecs = {name: np.asarray(vectors(unique), dtype=np.float32) for name, vectors in channels.items()}
         pos = {n: i for i, n in enumerate(unique)}
-        blocks = {
-            name: (block, *block.scores(unique, q_vecs, self.fusion))
-            for name, block in self.blocks.items()
-            if taxonomy is None or name == taxonomy
-        }
+        blocks = []
+        for name, block in self.blocks.items():
+            if taxonomy is None or name == taxonomy:
+                fused_names, best = block.fuse(unique, block.channel_scores(unique, q_vecs), self.fusion)
+                blocks.append((block, fused_names, best))
         out: list[list[Hit]] = []
         for vs in variants:
             rows = [pos[n] for n in vs if n in pos]
             candidates: list[Hit] = []
-            for block, fused_names, best in blocks.values():
+            for block, fused_names, best in blocks:
                 if not rows:
                     continue
                 combined = best[rows[0]].copy()

@@ -28,6 +28,9 @@ from service.occupations.schemas import (
 
 def _encoder(app: FastAPI) -> Encoder | None:
     """Titles are matched with the multilingual encoder (the fake one when the app runs on it)."""
+    multilingual: Encoder | None = getattr(app.state, "multilingual", None)
+    if multilingual is not None:
+        return multilingual
     if app.state.settings.encoder_backend == "fake":
         encoder: Encoder | None = app.state.encoder
         return encoder
@@ -37,7 +40,7 @@ def _encoder(app: FastAPI) -> Encoder | None:
 
 
 def install(app: FastAPI) -> service.OccupationRuntime:
-    runtime = service.OccupationRuntime(lambda: _encoder(app))
+    runtime = service.OccupationRuntime(lambda: _encoder(app), lambda: app.state.encoder)
     app.state.occupations = runtime
     service.attach([app.state.read_sessions, app.state.write_sessions], runtime)
     return runtime

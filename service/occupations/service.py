@@ -25,7 +25,7 @@ from service.errors import Unprocessable
 from service.memory import release_memory
 from service.occupations import repository as repo
 from service.occupations.importers import OccupationRecord, ParsedOccupations
-from service.occupations.matcher import Entry, Hit, TitleMatcher
+from service.occupations.matcher import ENGLISH, MULTILINGUAL, Entry, Hit, TitleMatcher, Vectors
 from service.orm import Occupation, TaxonomyVersion, utcnow
 from service.taxonomy import repository as taxonomy_repo
 from service.taxonomy.service import NullProgress, Progress
@@ -82,12 +82,12 @@ def _relations(record: OccupationRecord) -> list[dict[str, Any]]:
 
 def import_occupations(
     sessions: sessionmaker[Session],
-    encoder: Encoder,
+    encoders: Encoder | Sequence[Encoder],
     parsed: ParsedOccupations,
     *,
     progress: Progress | None = None,
 ) -> ImportSummary:
-    """Store a parsed classification: cache the names' vectors (``encoder``: the one titles are matched
+    """Store a parsed classification: cache the names' vectors (``encoders``: those titles are matched
     with), insert new occupations, update changed ones (content hash), delete those the file no
     longer has, record the version. Re-running with the same file changes nothing."""
     progress = progress or NullProgress()
@@ -100,9 +100,10 @@ def import_occupations(
         progress.start("embedding names", count)
 
     names = [n for r in parsed.records for n in r.names()]
-    summary.embedded = phrase_cache.ensure_cached(
-        sessions, encoder, names, on_missing=on_missing, progress=progress.advance
-    )
+    for encoder in [encoders] if not isinstance(encoders, Sequence) else encoders:
+        summary.embedded += phrase_cache.ensure_cached(
+            sessions, encoder, names, on_missing=on_missing, progress=progress.advance
+        )
     summary.timings["embed"] = time.perf_counter() - began
     t_write = time.perf_counter()
     with sessions() as session, session.begin():
@@ -158,10 +159,16 @@ def entries_of(records: Sequence[OccupationRecord]) -> list[Entry]:
 
 
 class OccupationRuntime:
-    """Per-process state: the title matcher at the database's ``occupation`` state, for one encoder."""
+    """Per-process state: the title matcher at the database's ``occupation`` state, for its encoders.
 
-    def __init__(self, encoder: Callable[[], Encoder | None]) -> None:
+    ``encoder`` gives the multilingual encoder (every title); ``english`` the service's English encoder
+    when it is another one (titles without CJK characters), or None."""
+
+    def __init__(
+        self, encoder: Callable[[], Encoder | None], english: Callable[[], Encoder | None] | None = None
+    ) -> None:
         self._encoder = encoder
+        self._english = english or (lambda: None)
         self._lock = threading.Lock()
         self._matcher: tuple[int, str, TitleMatcher] | None = None
 
@@ -171,9 +178,19 @@ class OccupationRuntime:
             raise EncoderUnavailable("The encoder is not loaded; job titles cannot be matched.")
         return enc
 
+    def encoders(self) -> dict[str, Encoder]:
+        """The matcher's channels: ``multilingual`` and, when there is another one, ``english``."""
+        out = {MULTILINGUAL: self.encoder()}
+        english = self._english()
+        if english is not None and phrase_cache.model_key(english) != phrase_cache.model_key(
+            out[MULTILINGUAL]
+        ):
+            out[ENGLISH] = english
+        return out
+
     def matcher(self, session: Session) -> TitleMatcher:
-        encoder = self.encoder()
-        model = phrase_cache.model_key(encoder)
+        encoders = self.encoders()
+        model = "+".join(phrase_cache.model_key(e) for e in encoders.values())
         seq = changes.current(session, changes.OCCUPATION)
         current = self._matcher
         if current is not None and current[0] == seq and current[1] == model:
@@ -188,24 +205,30 @@ class OccupationRuntime:
                 for occ, tax, code, label, alts, _definition, level in rows
             ]
 
-            def vectors(norms: list[str]) -> np.ndarray:
-                found = phrase_cache.load_cached(session, encoder, norms)
-                missing = [n for n in dict.fromkeys(norms) if n and n not in found]
-                if missing:
-                    found.update(zip(missing, encoder.encode(missing), strict=True))
-                out = np.zeros((len(norms), encoder.dim), dtype=np.float32)
-                for i, n in enumerate(norms):
-                    if n in found:
-                        out[i] = found[n]
-                return out
+            def label_vectors(encoder: Encoder) -> Vectors:
+                def vectors(norms: list[str]) -> np.ndarray:
+                    found = phrase_cache.load_cached(session, encoder, norms)
+                    missing = [n for n in dict.fromkeys(norms) if n and n not in found]
+                    if missing:
+                        found.update(zip(missing, encoder.encode(missing), strict=True))
+                    out = np.zeros((len(norms), encoder.dim), dtype=np.float32)
+                    for i, n in enumerate(norms):
+                        if n in found:
+                            out[i] = found[n]
+                    return out
 
-            matcher = TitleMatcher(entries, vectors)
+                return vectors
+
+            matcher = TitleMatcher(entries, {name: label_vectors(enc) for name, enc in encoders.items()})
             release_memory()
             self._matcher = (seq, model, matcher)
             return matcher
 
-    def query_vectors(self, session: Session, norms: list[str]) -> np.ndarray:
-        return phrase_cache.vectors_for(session, self.encoder(), norms, store=False)
+    def query_channels(self, session: Session) -> dict[str, Vectors]:
+        def channel(encoder: Encoder) -> Vectors:
+            return lambda norms: phrase_cache.vectors_for(session, encoder, norms, store=False)
+
+        return {name: channel(enc) for name, enc in self.encoders().items()}
 
 
 def runtime_for(session: Session) -> OccupationRuntime | None:
@@ -248,10 +271,7 @@ def normalize(
     if not matcher.entries:
         return [(t, []) for t in texts]
 
-    def vectors(norms: list[str]) -> np.ndarray:
-        return runtime.query_vectors(session, norms)
-
-    ranked = matcher.rank(texts, vectors, top_k=top_k, taxonomy=taxonomy)
+    ranked = matcher.rank(texts, runtime.query_channels(session), top_k=top_k, taxonomy=taxonomy)
     return [(t, [_match(matcher, h) for h in hits]) for t, hits in zip(texts, ranked, strict=True)]
 
 
@@ -288,9 +308,7 @@ def search(session: Session, q: str, *, taxonomy: str | None, limit: int) -> lis
         out.append(Match(e.occupation_id, e.code, e.label, e.taxonomy, score, name))
         if len(out) >= limit:
             return out
-    (hits,) = matcher.rank(
-        [q], lambda n: runtime.query_vectors(session, n), top_k=limit * 2, taxonomy=taxonomy
-    )
+    (hits,) = matcher.rank([q], runtime.query_channels(session), top_k=limit * 2, taxonomy=taxonomy)
     for hit in hits:
         if hit.entry not in seen and len(out) < limit:
             seen.add(hit.entry)
