@@ -13,7 +13,8 @@ not boilerplate (see :mod:`service.taxonomy.extraction`) and returns the skill p
    以及 或 并 进行); "等" ends an enumeration and the category noun after it is dropped (in the clause
    and in each item: "相机、读码器等视觉硬件" gives 相机, 读码器); an inline list number ("2.维修") cuts too;
 3. "X的A与B" names A and B of X: the items become "XA", "XB" ("数控机床编程", "数控机床操作"); a "的"
-   between a noun and what is done to it is dropped;
+   between a noun and what is done to it is dropped; bare actions before an action with an object share
+   it ("安装、调试和维护PLC系统": ``[verb]``);
 4. frames and modifiers (``[modifier]``: "良好的", "日常") are removed from each item again; an item kept
    is 2..16 characters of Chinese (Latin terms count as one), not a job title (``[title_suffix]``), a
    province or city (:mod:`service.regions`) nor a word too generic to name a skill alone
@@ -78,6 +79,7 @@ class WordLists:
     drop_clause: tuple[str, ...]
     not_skill: frozenset[str]
     title_suffix: tuple[str, ...]
+    verb: frozenset[str] = frozenset()
 
 
 def parse_word_lists(text: str) -> WordLists:
@@ -104,6 +106,7 @@ def parse_word_lists(text: str) -> WordLists:
         drop_clause=longest_first("drop_clause"),
         not_skill=frozenset(sections.get("not_skill", [])),
         title_suffix=longest_first("title_suffix"),
+        verb=frozenset(sections.get("verb", [])),
     )
 
 
@@ -201,6 +204,21 @@ def _distribute(items: list[str], words: WordLists) -> list[str]:
     return out
 
 
+def _share_object(items: list[str], words: WordLists) -> list[str]:
+    """ "安装、调试和维护PLC系统": bare two-character actions before an action with an object share it
+    (安装PLC系统, 调试PLC系统, 维护PLC系统); the last item must start with an action of ``[verb]``."""
+    out = list(items)
+    for i, item in enumerate(items):
+        verb, obj = item[:2], item[2:].strip()
+        if i == 0 or verb not in words.verb or len(obj) < 2:
+            continue
+        j = i - 1
+        while j >= 0 and len(items[j]) == 2 and has_cjk(items[j]) and items[j] == out[j]:
+            out[j] = items[j] + obj
+            j -= 1
+    return out
+
+
 def _drops(clause: str, words: WordLists) -> bool:
     return any(w in clause for w in words.drop_clause) or _MONEY.search(clause) is not None
 
@@ -223,7 +241,7 @@ def phrases(sentence: str, words: WordLists | None = None) -> list[str]:
         items = [
             _strip_lead(_ETC.sub("", i).strip(), words, modifiers=True) for i in _ITEM_SPLIT.split(clause)
         ]
-        for item in _distribute([i for i in items if i], words):
+        for item in _distribute(_share_object([i for i in items if i], words), words):
             item = _clean(item, words)
             if _keep(item, words):
                 out.append(item)

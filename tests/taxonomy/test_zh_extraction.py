@@ -92,6 +92,15 @@ def test_requirement_frames_are_removed_and_enumerations_split() -> None:
     ]
     # A word that begins like a frame keeps its first character.
     assert zh_extraction.phrases("会计、出纳经验优先") == ["会计", "出纳"]
+    assert zh_extraction.phrases("能够独立安装、调试和维护PLC系统") == [
+        "安装PLC系统",
+        "调试PLC系统",
+        "维护PLC系统",
+    ]
+    assert zh_extraction.phrases("熟练掌握三菱、西门子PLC编程") == [
+        "三菱",
+        "西门子PLC编程",
+    ]  # brands: no action
     # Where the job is names no skill.
     assert zh_extraction.phrases("数控车床操作工（合肥、芜湖），熟悉西门子PLC") == ["西门子PLC"]
 
