@@ -13,7 +13,7 @@ from service.db import make_engine
 from service.migrate import upgrade
 from service.orm import Demand
 from service.regions import resolve
-from service.ui.views import region_options
+from service.ui.views.filters import region_options
 from tests.builders import make_demand, make_org, make_program
 
 
