@@ -42,7 +42,7 @@ from training.onet import REPO_ROOT, EmbeddingCache, onet_dir
 
 LEXICAL_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0)
 ENGLISH_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
-CENTROID_GRID = (0.0, 0.2, 0.4, 0.6, 0.8)
+CENTROID_GRID = (0.0, 0.4, 0.8, 0.9, 1.0)
 ALTERNATIVE_WEIGHT = 0.9  # a priori: an alternative part counts a little less than the main one
 FOLDS = 2
 
