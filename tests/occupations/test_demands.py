@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from tests.builders import Org
 from tests.occupations.conftest import import_esco_sample
+from tests.ui.support import page_token, sign_in
 
 CROSSING_GUARD = "http://data.europa.eu/esco/occupation/12da0bb1-26c8-46eb-9476-797f4f1c441e"
 
@@ -75,3 +76,15 @@ def test_an_esco_occupation_proposes_its_essential_skills(
     assert [s["skill_id"] for s in skills] == [s["skill_id"] for s in essential][: len(skills)]
     assert [s["name"] for s in skills] == [s["label"] for s in essential][: len(skills)]
     assert all(s["inferred"] and s["importance"] == 4 for s in skills)
+
+
+def test_the_demand_page_suggests_the_occupation_of_its_title(csco: TestClient, member: Org) -> None:
+    sign_in(csco, member)
+    path = "/ui/demands/new"
+    form = {"title": "浩宇广告招聘奶茶店店员", "headcount": "2", "skills": "收银", "suggest": "1"}
+    r = csco.post(path, data={**form, "csrf_token": page_token(csco, path)}, follow_redirects=False)
+    assert r.status_code == 200, r.text
+    textarea = r.text.split("<textarea", 2)[-1].split("</textarea>")[0]
+    # The enterprise's own line first, then the tasks of 餐厅服务员 (the occupation the title names).
+    assert textarea.index("收银") < textarea.index("迎送宾客") < textarea.index("为顾客点餐、上菜")
+    assert csco.get("/v1/demands", headers=member.headers).json()["items"] == []

@@ -16,6 +16,7 @@ from service.deps import loaded_encoder
 from service.errors import DomainError
 from service.gaps import service as gaps_service
 from service.matching import service as matching_service
+from service.occupations import service as occupations_service
 from service.orgs import repository as orgs_repo
 from service.orgs.kinds import DEMAND_OWNER_KINDS, OrgKind
 from service.orm import Demand, Organization, Program
@@ -105,14 +106,29 @@ def _render_demand_form(
 
 
 def _suggest(session: SessionDep, values: dict[str, Any]) -> tuple[str, int]:
-    """Skills the title and description ask for (the API's ``/v1/skills/extract``), added as lines."""
-    text = "\n".join(v for v in (values.get("title"), values.get("description")) if v)
+    """Skills for the demand, added as lines: those of the occupation its title names (the API's
+    demand from a title: ESCO essential skills or CSCO tasks, when occupations are imported), then
+    those its title and description ask for (the API's ``/v1/skills/extract``)."""
+    title = (values.get("title") or "").strip()
+    text = "\n".join(v for v in (title, values.get("description")) if v)
+    labels: list[str] = []
+    try:
+        occupation = occupations_service.occupation_from_title(session, title) if title else None
+        if occupation is not None:
+            labels += [row["name"] for row in occupations_service.proposed_skills(session, occupation)]
+    except DomainError:
+        pass
     try:
         found = taxonomy_service.extract(session, text, max_skills=SUGGESTIONS) if text.strip() else []
     except DomainError:
         found = []
+    labels += [e.label for e in found]
     present = {line.split("|")[0].strip().casefold() for line in forms.lines(values.get("skills"))}
-    new = [e.label for e in found if e.label.casefold() not in present]
+    new: list[str] = []
+    for label in labels:
+        if label.casefold() not in present:
+            present.add(label.casefold())
+            new.append(label)
     skills = "\n".join([*forms.lines(values.get("skills")), *new])
     return skills, len(new)
 
