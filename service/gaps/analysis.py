@@ -40,7 +40,7 @@ import scipy.sparse as sp
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.sparse.csgraph import connected_components
 
-from service.text import count_cjk, normalize_phrase
+from service.text import CJK, count_cjk, normalize_phrase
 
 COVERED = "covered"
 PARTIAL = "partial"
@@ -132,7 +132,7 @@ _LEAD_IN = re.compile(
     r"|^(?:学生|学员|毕业生)?(?:应|将)?(?:能够|能|会|熟练掌握|掌握|熟悉|了解|具备|学会)",
     re.IGNORECASE,
 )
-_PARTS = re.compile(r"\s*(?:[,;:，；：、。！？!?]|(?<=[\u4e00-\u9fff])并(?:能)?)\s*")
+_PARTS = re.compile(rf"\s*(?:[,;:，；：、。！？!?]|(?<=[{CJK}])并(?:能)?)\s*")
 _CLAUSE = re.compile(
     r"\s+(?:to|in\s+order\s+to|so\s+that|such\s+as|including|according\s+to|which|that|for)\s+",
     re.IGNORECASE,

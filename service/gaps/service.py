@@ -33,6 +33,7 @@ from service.matching.calibration import Bridge, Calibration, load_bridge, load_
 from service.matching.hubs import HubBackground, load_hub_background
 from service.matching.lexical import LexicalModel, latin_share
 from service.matching.lexical import default_model as lexical_model
+from service.orgs import repository as orgs_repository
 from service.orm import Demand, Organization, Program
 from service.text import normalize_phrase
 
@@ -300,7 +301,7 @@ def school_scope(session: Session, program: Program) -> tuple[str | None, str | 
     A school trains for its own labour market, so a report without filters weighs the open demands
     of the school's region (and of its industry when it has one), not every demand of every region.
     A school with neither gets every open demand."""
-    school = session.get(Organization, program.organization_id)
+    school = orgs_repository.get(session, program.organization_id)
     if school is None:
         return None, None
     return (school.region or None), (school.industry or None)

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from service.db import SessionDep, read_only
-from service.demands import service as demands_service
-from service.deps import CurrentOrg, DemandOwnerOrg, SchoolOrg
+from service.demands.router import OwnedDemand
+from service.deps import CurrentOrg, SchoolOrg
 from service.errors import NotFound
 from service.graduates import service as graduates_service
 from service.matching import service
@@ -22,22 +22,17 @@ from service.matching.schemas import (
 )
 from service.ops.deadline import Deadline, use_deadline
 from service.ops.metrics import observe_match, timed
-from service.orm import Demand, Graduate
+from service.orm import Graduate
 
 router = APIRouter(tags=["matching"])
 
 TopKQuery = Annotated[int, Query(ge=1, le=100, description="How many to return (1-100).")]
 
 
-def owned_demand(demand_id: str, session: SessionDep, org: DemandOwnerOrg) -> Demand:
-    return demands_service.get_owned(session, org, demand_id)
-
-
 def owned_graduate(graduate_id: str, session: SessionDep, org: SchoolOrg) -> Graduate:
     return graduates_service.get_owned(session, org, graduate_id)
 
 
-OwnedDemand = Annotated[Demand, Depends(owned_demand)]
 OwnedGraduate = Annotated[Graduate, Depends(owned_graduate)]
 
 
