@@ -40,7 +40,7 @@ import scipy.sparse as sp
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.sparse.csgraph import connected_components
 
-from service.text import CJK, count_cjk, normalize_phrase
+from service.text import CJK, count_cjk, has_cjk, normalize_phrase
 
 COVERED = "covered"
 PARTIAL = "partial"
@@ -61,15 +61,22 @@ class Thresholds:
     met: float
     partial: float
     same: float | None = None
+    # Where the best item is in another language than the demanded wording (Chinese against English),
+    # ``partial`` fitted on English O*NET curricula is not known to hold: such a cell below ``met`` is
+    # partial from this coverage up (None: no separate band).
+    across: float | None = None
 
     @property
     def same_skill(self) -> float:
         return self.met if self.same is None else self.same
 
-    def status(self, coverage: float) -> str:
+    def status(self, coverage: float, *, across_languages: bool = False) -> str:
         if coverage >= self.met:
             return COVERED
-        if coverage >= self.partial:
+        floor = self.partial
+        if across_languages and self.across is not None:
+            floor = min(floor, self.across)
+        if coverage >= floor:
             return PARTIAL
         return GAP
 
@@ -346,7 +353,9 @@ def assess(
         sim = np.max(similarity[rows], axis=0)
         best = int(np.lexsort((-sim, -cov))[0])  # best coverage; among ties the most similar
         value = float(np.clip(cov[best], 0.0, 1.0))
-        status = thresholds.status(value)
+        wording = line.phrases[int(np.argmax(coverage[rows, best]))]
+        across = has_cjk(wording) != has_cjk(evidence[best].scored)
+        status = thresholds.status(value, across_languages=across)
         top = float(sim[best])
         if status == GAP:
             # The course whose items come closest: the one holding the most similar item.

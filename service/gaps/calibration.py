@@ -87,4 +87,7 @@ def gap_thresholds(calibration: Calibration, path: Path = GAP_THRESHOLDS_PATH) -
         met=round(coverage_at(calibration, entry["covered"]), 4),
         partial=round(coverage_at(calibration, entry["partial"]), 4),
         same=None if same is None else round(coverage_at(calibration, same), 4),
+        # Across languages: the matching calibration's partial cut (95 % of real O*NET matches reach it),
+        # the level from which the multilingual channel counts as evidence at all.
+        across=calibration.partial,
     )

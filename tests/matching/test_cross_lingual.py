@@ -153,3 +153,18 @@ def test_stored_multilingual_vectors_keep_their_cosines() -> None:
     back = from_bf16(to_bf16(vecs))
     assert back.dtype == np.float32
     assert np.abs(back @ vecs.T - vecs @ vecs.T).max() < 5e-3
+
+
+def test_english_teaching_of_a_chinese_skill_is_shown_not_called_a_gap(ml_client: TestClient) -> None:
+    ent = make_org(ml_client, "enterprise")
+    outcomes = ["Set up and operate computer-controlled lathes to machine shaft parts", "Prepare tax returns"]
+    body = {
+        "curriculum": {"courses": [{"title": "CNC machining practice", "learning_outcomes": outcomes}]},
+        "demand": {"skills": [{"name": "数控车床操作"}, {"name": "会计核算"}]},
+    }
+    r = ml_client.post("/v1/gap-analysis", json=body, headers=ent.headers)
+    assert r.status_code == 200, r.text
+    lines = {s["skill"]: s for s in r.json()["skills"]}
+    cnc = lines["数控车床操作"]
+    assert cnc["status"] in ("covered", "partial")
+    assert cnc["evidence"]["course_title"] == "CNC machining practice"
