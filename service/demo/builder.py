@@ -99,6 +99,7 @@ class DemoResult:
     match_note: str | None
     gaps: dict[str, Any] | None
     gap_note: str | None
+    cross_gaps: dict[str, Any] | None  # the English CNC programme against the Chinese demand
     orders: list[dict[str, Any]]
     removed_previous: int
     seconds: float
@@ -277,6 +278,14 @@ def build(settings: Settings, *, per_program: int = 75, progress: Any = None) ->
                 f"GET /v1/programs/{{id}}/gaps answered {r.status_code}: gap analysis is not available here"
             )
 
+        step("gap report of the same programme against the Chinese demand (across languages)")
+        r = client.get(
+            f"/v1/programs/{programs[CNC]['id']}/gaps",
+            params={"demand_id": demands[ZH]["id"]},
+            headers=orgs["college"].headers,
+        )
+        cross_gaps = r.json() if r.status_code == 200 else None
+
         step("training orders in every state")
         orders = place_orders(client, orgs, demands, programs, refs)
 
@@ -292,6 +301,7 @@ def build(settings: Settings, *, per_program: int = 75, progress: Any = None) ->
         match_note=match_note,
         gaps=gaps,
         gap_note=gap_note,
+        cross_gaps=cross_gaps,
         orders=orders,
         removed_previous=removed,
         seconds=time.perf_counter() - began,

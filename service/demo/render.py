@@ -86,25 +86,14 @@ def render(console: Console, result: DemoResult) -> None:
 
     program = result.programs[CNC]
     if result.gaps is not None:
-        gaps = Table(
-            title=f"Gap report: programme “{program['name']}” against “{demand['title']}” "
-            f"(coverage {_pct(result.gaps.get('coverage'))})"
-        )
-        for column in ("skill", "weight", "coverage", "status", "evidence in the curriculum"):
-            gaps.add_column(column, overflow="fold")
-        for line in result.gaps.get("skills", []):
-            evidence = line.get("evidence") or {}
-            where = f"{evidence.get('course_title', '')}: {evidence.get('text', '')}" if evidence else "-"
-            gaps.add_row(
-                str(line.get("skill", "")),
-                f"{float(line.get('weight', 0)):.2f}",
-                _pct(line.get("coverage")),
-                str(line.get("status", "")),
-                where,
-            )
-        console.print(gaps)
+        title = f"Gap report: programme “{program['name']}” against “{demand['title']}”"
+        console.print(_gap_table(title, result.gaps))
     else:
         console.print(f"[yellow]gap report:[/yellow] {result.gap_note}")
+    if result.cross_gaps is not None:
+        zh_demand = result.demands[ZH]
+        title = f"Across languages: programme “{program['name']}” against “{zh_demand['title']}”"
+        console.print(_gap_table(title, result.cross_gaps))
 
     if result.orders:
         orders = Table(title="Training orders (订单班), one in every state")
@@ -145,3 +134,21 @@ def render(console: Console, result: DemoResult) -> None:
         style="dim",
         highlight=False,
     )
+
+
+def _gap_table(title: str, report: dict[str, Any]) -> Table:
+    """A gap report's lines: skill, weight, coverage, status and the curriculum's evidence."""
+    table = Table(title=f"{title} (coverage {_pct(report.get('coverage'))})")
+    for column in ("skill", "weight", "coverage", "status", "evidence in the curriculum"):
+        table.add_column(column, overflow="fold")
+    for line in report.get("skills", []):
+        evidence = line.get("evidence") or {}
+        where = f"{evidence.get('course_title', '')}: {evidence.get('text', '')}" if evidence else "-"
+        table.add_row(
+            str(line.get("skill", "")),
+            f"{float(line.get('weight', 0)):.2f}",
+            _pct(line.get("coverage")),
+            str(line.get("status", "")),
+            where,
+        )
+    return table

@@ -32,6 +32,7 @@ def test_demo_builds_a_consortium_and_prints_its_keys(
     assert "Best graduates for “CNC machining technician”" in out  # a ranked match, with evidence
     assert "Evidence for #1" in out
     assert "Gap report: programme “CNC Technology”" in out
+    assert "Across languages: programme “CNC Technology” against “数控车床操作工”" in out
     assert "O*NET 29.2 Database" in out  # attribution
 
     engine = make_engine(database_url)
