@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from service.taxonomy import repository as repo
 from service.taxonomy.index import runtime_for
+from service.taxonomy.service import canonical
 from service.text import normalize_phrase
 
 _KIND_ORDER = {"preferred": 0, "alt": 1, "hidden": 2}
@@ -28,8 +29,6 @@ def canonical_ids(session: Session, names: list[str]) -> list[str | None]:
         return []
     runtime = runtime_for(session)
     if runtime is not None:
-        from service.taxonomy.service import canonical
-
         return canonical(session, runtime, names)
     norms = [normalize_phrase(n) for n in names]
     best: dict[str, tuple[int, str]] = {}
