@@ -15,10 +15,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from service.regions import resolve
 from service.text import CJK
 
 _BRACKETS = re.compile(r"[(\[{【〔「『《<]([^)\]}】〕」』》>]*)[)\]}】〕」』》>]?")
 _RECRUIT = re.compile(r"^.*?(?:高薪招聘|招聘|诚聘|急聘|聘请|急招|直招|诚招|热招|特招|招募|高薪诚聘)(?=.{2,})")
+# Reference codes glued to letters ("J10116", "MJ000375"): removed before pay, which would leave "MJ".
+_REFERENCE = re.compile(r"\b[a-z]{1,3}\d{4,}\b", re.IGNORECASE)
 # Pay: amounts with their units ("300/天", "8K起薪", "5000-8000元/月", "1万+", "RM2,500").
 _PAY = re.compile(
     r"(?:rm|¥|￥|\$)?\s*\d[\d,.]*\s*(?:k|w|千|万|元|块)*(?:\s*[-~至到]\s*\d[\d,.]*\s*(?:k|w|千|万|元|块)*)?"
@@ -30,7 +33,7 @@ _BENEFITS_ZH = (
     "周末双休|年终奖|带薪培训|带薪年假|底薪|无责底薪|高提成|提成|保底|起薪|月薪|年薪|日薪|时薪|薪资|高薪|"
     "可日结|日结|周结|月结|无经验可|无需经验|经验不限|学历不限|急招|急聘|直招|无试用期|试用期|长白班|两班倒|"
     "不加班|就近分配|包分配|可兼职|兼职|全职|男女不限|应届生可|包培训|免费培训|待遇优厚|待遇|福利|"
-    "入职即|上班|晋升|可住宿|有宿舍|员工宿舍"
+    "入职即缴|入职即|上班|快速晋升|晋升|可住宿|有宿舍|员工宿舍|带薪|月休|朝九晚五|朝九晚六|轻松|大量招聘|名额有限|%"
 )
 _BENEFIT_ZH = re.compile(f"(?:{_BENEFITS_ZH})")
 _SENIORITY_ZH = re.compile(r"^(?:高级|初级|中级|资深|见习|储备)(?=.{2,})")
@@ -86,6 +89,7 @@ _EN_ABBREVIATIONS = {
 }
 _SEPARATORS = re.compile(r"\s+[-–—|:]\s+|[|/\\,，、;；!！。+＋*#~·]|\s+cum\s+")
 _CJK_SPACE = re.compile(f"(?<=[{CJK}])\\s+(?=[{CJK}])")
+_CJK_DOT = re.compile(f"(?<=[{CJK}])[.．](?=[{CJK}])")  # one dot: "...", a cut name, is no separator
 _CJK_DASH = re.compile(f"(?<=[{CJK}])\\s*[-–—_]+\\s*|\\s*[-–—_]+\\s*(?=[{CJK}])")
 _CODE = re.compile(r"\b[a-z]{0,3}\d[\w-]*\b", re.IGNORECASE)
 _LATIN = re.compile(r"[a-z]", re.IGNORECASE)
@@ -116,7 +120,7 @@ def _clean_segment(segment: str) -> str:
         text = _WS.sub(" ", text).strip()
         text = _PLACE_ZH.sub("", text)
         text = _SENIORITY_ZH.sub("", text)
-        if _PLACE_ONLY_ZH.match(text.replace(" ", "")):
+        if _PLACE_ONLY_ZH.match(text.replace(" ", "")) or resolve(text) is not None:
             return ""
     if _LATIN.search(text):
         text = _EN_NOISE.sub(" ", text)
@@ -125,14 +129,15 @@ def _clean_segment(segment: str) -> str:
     text = _WS.sub(" ", text).strip(" -–—_.:&'\"")
     if not text or text.lower() in _NOT_OCCUPATION_EN:
         return ""
-    if not _CJK_CHAR.search(text) and len(_LATIN.findall(text)) < 2:
-        return ""
+    if len(_CJK_CHAR.findall(text)) < 2 and len(_LATIN.findall(text)) < 2:
+        return ""  # one Chinese character or letter left of pay, codes or benefits ("月", "点")
     return text
 
 
 def _segments(text: str) -> list[str]:
     text = _CJK_SPACE.sub("/", text)
     text = _CJK_DASH.sub("/", text)
+    text = _CJK_DOT.sub("/", text)
     return [s for s in _SEPARATORS.split(text) if s and s.strip()]
 
 
@@ -141,7 +146,7 @@ def clean_title(title: str) -> CleanTitle:
     text = unicodedata.normalize("NFKC", title)
     text = _WS.sub(" ", text).strip()
     if re.search(r"\d", text):
-        text = _PAY.sub("", text)
+        text = _PAY.sub("", _REFERENCE.sub(" ", text))
     bracketed = [m.group(1) for m in _BRACKETS.finditer(text)]
     outside = _BRACKETS.sub(" / ", text)
     parts: list[str] = []

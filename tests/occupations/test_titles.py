@@ -44,3 +44,18 @@ def test_bracketed_and_slashed_parts_are_alternatives() -> None:
 
 def test_a_title_of_nothing_but_pay_and_benefits_is_empty() -> None:
     assert clean_title("包吃包住 5000元/月 双休").variants() == ()
+
+
+def test_place_names_and_leftovers_of_pay_are_not_offered_as_alternatives() -> None:
+    assert clean_title("茶叶基地管理员（福建、黄山）").variants() == ("茶叶基地管理员",)
+    assert clean_title("空间规划设计师（湖北宜昌、荆门）").variants() == ("空间规划设计师",)
+    assert clean_title("纯早班（9-6点）线上客服").variants() == ("纯早班", "线上客服")
+
+
+def test_reference_codes_leave_nothing_behind() -> None:
+    assert clean_title("食品实验室报告审核员 (MJ000375)").variants() == ("食品实验室报告审核员",)
+    assert clean_title("Data Analyst (REF12345)").variants() == ("Data Analyst",)
+
+
+def test_a_single_dot_between_chinese_words_separates_them() -> None:
+    assert clean_title("建设现场.土建工程师.监理").variants() == ("建设现场", "土建工程师", "监理")
