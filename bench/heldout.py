@@ -226,8 +226,9 @@ def service_ranking(
     """Rank the pool through the graduate index, as ``POST /v1/demands/{id}/match`` does."""
     from service.matching import scoring
     from service.matching.calibration import load_bridge, load_calibration
-    from service.matching.index import GraduateIndex, PhraseStore
+    from service.matching.index import GraduateIndex
     from service.matching.lexical import default_model
+    from service.matching.phrase_store import PhraseStore
 
     lexical = default_model()
     calibration = load_calibration(encoder.name)

@@ -130,7 +130,7 @@ class Service:
     def __init__(self, task: Task, encoder: Any, fresh: bool = False) -> None:
         from service.db import make_engine, make_sessionmakers
         from service.migrate import upgrade
-        from service.taxonomy import service as taxonomy_service
+        from service.taxonomy.importing import import_taxonomy
         from service.taxonomy.index import TaxonomyRuntime, attach
 
         OUT.mkdir(parents=True, exist_ok=True)
@@ -145,7 +145,7 @@ class Service:
         attach([self.read, self.write], self.runtime)
         parsed = ParsedTaxonomy("bench", "1", task.records)
         began = time.perf_counter()
-        summary = taxonomy_service.import_taxonomy(self.write, encoder, parsed)
+        summary = import_taxonomy(self.write, encoder, parsed)
         self.import_seconds = time.perf_counter() - began
         self.embedded = summary.embedded
 

@@ -178,8 +178,9 @@ def main() -> None:
     from service.embeddings.loader import load_encoder
     from service.matching import scoring
     from service.matching.calibration import load_calibration
-    from service.matching.index import GraduateIndex, PhraseStore
+    from service.matching.index import GraduateIndex
     from service.matching.lexical import default_model
+    from service.matching.phrase_store import PhraseStore
 
     t_start = time.perf_counter()
     graduates, demands, related = build(

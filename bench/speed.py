@@ -264,7 +264,8 @@ def _seed_database(url: str, data_path: Path, encoder_version: str) -> tuple[str
         keys = list(norms)
         for start in range(0, len(keys), 5000):
             chunk = keys[start : start + 5000]
-            cache_repo.insert_vectors(session, cache._rows(model, chunk, np.stack([norms[k] for k in chunk])))
+            vectors = np.stack([norms[k] for k in chunk])
+            cache_repo.insert_vectors(session, cache.vector_rows(model, chunk, vectors))
         seq = changes.bump(session, changes.GRADUATE)
         rows = []
         for g in range(len(indptr) - 1):
@@ -537,8 +538,9 @@ def main() -> None:
 
     from service.matching import scoring
     from service.matching.calibration import load_bridge, load_calibration
-    from service.matching.index import GraduateIndex, PhraseStore
+    from service.matching.index import GraduateIndex
     from service.matching.lexical import default_model
+    from service.matching.phrase_store import PhraseStore
 
     # 1-2: population and vectors, prepared (once, cached in bench/out) by a child process, so that
     # this process holds only what the service would hold

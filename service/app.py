@@ -1,4 +1,6 @@
-"""The app factory: ``create_app(settings)``. The lifespan owns the engine and the encoder."""
+"""The app factory: ``create_app(settings)``. Its lifespan is the one place that builds what the app
+holds (engine, encoders, graduate index warm-up, taxonomy and occupation runtimes, rate-limit store,
+retention job) and takes it down again."""
 
 from __future__ import annotations
 
@@ -24,16 +26,21 @@ from service.graduates.retention import RetentionJob
 from service.graduates.router import router as graduates_router
 from service.insights.router import router as insights_router
 from service.limits import BodySizeLimit
+from service.matching.engine import WarmUp, sync_after_erasure
 from service.matching.router import router as matching_router
-from service.matching.service import WarmUp, sync_after_erasure
+from service.occupations.router import install as install_occupations
 from service.occupations.router import router as occupations_router
 from service.ops import install as install_ops
+from service.ops import start as start_ops
+from service.ops import stop as stop_ops
 from service.orders.router import router as orders_router
 from service.orgs.router import router as orgs_router
 from service.pagination import set_cursor_secret
 from service.settings import Settings, get_settings
 from service.strict_json import StrictJSON
+from service.taxonomy.router import install as install_taxonomy
 from service.taxonomy.router import router as skills_router
+from service.taxonomy.router import warm as warm_taxonomy
 from service.ui.router import install as install_pages
 
 
@@ -100,8 +107,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         _load_encoder(app, settings)
         if settings.warm_index and app.state.encoder is not None:
             app.state.warm_up = WarmUp(app.state).start()
-        for hook in app.state.startup_hooks:
-            hook(app)
+        start_ops(app)  # logging, rate-limit store, encoder metering
+        warm_taxonomy(app, install_taxonomy(app))  # the label index, built before the first request
+        install_occupations(app)
         if settings.retention_years:
             app.state.retention_job = RetentionJob(
                 engine, settings.retention_years, after_erasure=lambda: sync_after_erasure(app.state)
@@ -115,8 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 app.state.retention_job = None
             if app.state.warm_up is not None:
                 app.state.warm_up.join(timeout=10)  # not mid-read when the engine goes away
-            for hook in app.state.shutdown_hooks:
-                hook(app)
+            stop_ops(app)
             engine.dispose()
             app.state.health_engine.dispose()
 
@@ -139,8 +146,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.multilingual = None
     app.state.warm_up = None
     app.state.retention_job = None
-    app.state.startup_hooks = []
-    app.state.shutdown_hooks = []
     install_error_handlers(app)
     app.add_middleware(StrictJSON)  # inside the body cap
     app.add_middleware(

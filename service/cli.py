@@ -216,8 +216,8 @@ def _encoder_guard(func: Any) -> Any:
 
 def _run_taxonomy_import(source: str, folder: Path, version: str | None) -> None:
 
-    from service.taxonomy import service as taxonomy_service
     from service.taxonomy.importers import TaxonomyFileError, parse_esco, parse_onet
+    from service.taxonomy.importing import import_taxonomy
 
     parse = parse_esco if source == "esco" else parse_onet
     with console.status(f"reading {folder}"):
@@ -240,9 +240,7 @@ def _run_taxonomy_import(source: str, folder: Path, version: str | None) -> None
     local = _Local()
     try:
         with _progress() as bars:
-            summary = taxonomy_service.import_taxonomy(
-                local.write, local.encoder, parsed, progress=_Bars(bars)
-            )
+            summary = import_taxonomy(local.write, local.encoder, parsed, progress=_Bars(bars))
     finally:
         local.close()
     _print_summary(
@@ -492,12 +490,12 @@ def import_graduates(
 @_encoder_guard
 def reembed() -> None:
     """Embed every stored phrase (taxonomy labels, skills, outcomes) for the configured encoder."""
-    from service.taxonomy import service as taxonomy_service
+    from service.taxonomy.reembed import reembed as reembed_phrases
 
     local = _Local()
     try:
         with _progress() as bars:
-            summary = taxonomy_service.reembed(local.write, local.encoder, progress=_Bars(bars))
+            summary = reembed_phrases(local.write, local.encoder, progress=_Bars(bars))
     finally:
         local.close()
     console.print(

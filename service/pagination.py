@@ -91,3 +91,20 @@ def page_of(rows: list[Any], limit: int) -> tuple[list[Any], str | None]:
         last = rows[-1]
         return rows, encode_cursor(last.created_at, last.id)
     return rows, None
+
+
+def encode_id_cursor(id_: str) -> str:
+    """A cursor for lists ordered by a text id alone (taxonomy skills, occupations): the last id seen,
+    base64url. Not signed: it selects only rows after an id, which any caller may ask for."""
+    return base64.urlsafe_b64encode(id_.encode()).decode().rstrip("=")
+
+
+def decode_id_cursor(cursor: str) -> str:
+    try:
+        padded = (cursor + "=" * (-len(cursor) % 4)).encode()
+        value = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise Unprocessable("The cursor is not valid.") from exc
+    if not value:
+        raise Unprocessable("The cursor is not valid.")
+    return value

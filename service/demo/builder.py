@@ -54,8 +54,8 @@ from service.graduates import repository as graduates_repo
 from service.orgs import service as orgs_service
 from service.orgs.schemas import OrganizationCreate
 from service.settings import Settings
-from service.taxonomy import service as taxonomy_service
 from service.taxonomy.importers import parse_onet
+from service.taxonomy.importing import import_taxonomy
 
 __all__ = ["CNC", "DATA", "ORGS", "ZH", "DemoError", "DemoOrg", "DemoResult", "build"]
 
@@ -187,7 +187,7 @@ def build(settings: Settings, *, per_program: int = 75, progress: Any = None) ->
         removed = remove_previous(app)
         step("importing the O*NET extract as the skills taxonomy")
         parsed = parse_onet(DATA, version="29.2-demo")
-        summary = taxonomy_service.import_taxonomy(app.state.write_sessions, app.state.encoder, parsed)
+        summary = import_taxonomy(app.state.write_sessions, app.state.encoder, parsed)
 
         step("creating organisations")
         orgs = {o.key_name: DemoOrg(o.key_name, o.name, o.kind) for o in ORGS}

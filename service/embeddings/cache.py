@@ -144,7 +144,8 @@ def distinct_norms(texts: Iterable[str]) -> list[str]:
     return list(seen)
 
 
-def _rows(model: str, norms: list[str], vectors: np.ndarray) -> list[dict[str, Any]]:
+def vector_rows(model: str, norms: list[str], vectors: np.ndarray) -> list[dict[str, Any]]:
+    """``phrase_embedding`` rows for ``norms`` (normalised phrases) and their vectors under ``model``."""
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     return [
         {
@@ -160,7 +161,7 @@ def _rows(model: str, norms: list[str], vectors: np.ndarray) -> list[dict[str, A
 
 def store_vectors(session: Session, encoder: Encoder, norms: list[str], vectors: np.ndarray) -> None:
     """Add ``norms``' vectors to the cache, in ``session``'s transaction."""
-    repo.insert_vectors(session, _rows(model_key(encoder), norms, vectors))
+    repo.insert_vectors(session, vector_rows(model_key(encoder), norms, vectors))
 
 
 def missing_norms(session: Session, encoder: Encoder, norms: list[str]) -> list[str]:
@@ -196,7 +197,7 @@ def ensure_cached(
             chunk = todo[start : start + batch]
             vectors = encoder.encode(chunk)
             with sessions() as session, session.begin():
-                repo.insert_vectors(session, _rows(model, chunk, vectors))
+                repo.insert_vectors(session, vector_rows(model, chunk, vectors))
             if progress is not None:
                 progress(len(chunk))
     finally:

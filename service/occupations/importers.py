@@ -27,14 +27,14 @@ from service.taxonomy.importers import (
     MAX_ID,
     MAX_LABEL,
     FileProblem,
+    Problems,
     TaxonomyFileError,
-    _check_text,
-    _esco_version,
-    _header,
-    _Problems,
-    _rows,
-    _split_labels,
+    check_text,
+    esco_version,
+    read_header,
+    read_rows,
     read_text,
+    split_labels,
 )
 from service.text import normalize_phrase
 
@@ -141,15 +141,15 @@ def _csco_version(path: Path, text: str, explicit: str | None) -> str:
 def parse_csco(path: Path, *, version: str | None = None) -> ParsedOccupations:
     """Read the CSCO classification CSV (``csco22.csv``)."""
     text = read_text(path, expected="the CSCO classification CSV (level,code,name,definition,tasks,alias)")
-    problems = _Problems()
-    header = _header(path, text, ",")
+    problems = Problems()
+    header = read_header(path, text, ",")
     records: list[OccupationRecord] = []
     seen: dict[str, int] = {}
-    for line, row in _rows(path, text, delimiter=",", required=CSCO_REQUIRED, problems=problems):
+    for line, row in read_rows(path, text, delimiter=",", required=CSCO_REQUIRED, problems=problems):
         code = row["code"].strip()
         name = _CSCO_MARK.sub("", " ".join(row["name"].split()))
-        ok = _check_text(problems, path, line, header, "code", code, limit=64)
-        ok = _check_text(problems, path, line, header, "name", name, limit=MAX_LABEL) and ok
+        ok = check_text(problems, path, line, header, "code", code, limit=64)
+        ok = check_text(problems, path, line, header, "name", name, limit=MAX_LABEL) and ok
         if not ok:
             continue
         level_text = row["level"].strip()
@@ -162,7 +162,7 @@ def parse_csco(path: Path, *, version: str | None = None) -> ParsedOccupations:
             problems.add(FileProblem(path, line, column, "code", f"{code!r} is not a code like 6-18-01-01"))
             continue
         level = int(level_text)
-        aliases = _split_labels("\n".join(_ALIAS_SPLIT.split(row["alias"])), exclude={normalize_phrase(name)})
+        aliases = split_labels("\n".join(_ALIAS_SPLIT.split(row["alias"])), exclude={normalize_phrase(name)})
         aliases = tuple(a for a in aliases if len(a) <= MAX_LABEL)
         record = OccupationRecord(
             occupation_id=code,
@@ -210,11 +210,11 @@ def has_esco_occupations(folder: Path) -> bool:
     return folder.is_dir() and (folder / ESCO_OCCUPATIONS).is_file()
 
 
-def _esco_relations(path: Path, problems: _Problems) -> dict[str, list[tuple[str, str, str | None]]]:
+def _esco_relations(path: Path, problems: Problems) -> dict[str, list[tuple[str, str, str | None]]]:
     text = read_text(path, expected=f"the ESCO CSV export's {ESCO_RELATIONS}")
-    header = _header(path, text, ",")
+    header = read_header(path, text, ",")
     out: dict[str, list[tuple[str, str, str | None]]] = {}
-    for line, row in _rows(path, text, delimiter=",", required=RELATIONS_REQUIRED, problems=problems):
+    for line, row in read_rows(path, text, delimiter=",", required=RELATIONS_REQUIRED, problems=problems):
         relation = row["relationType"].strip()
         if relation not in RELATIONS:
             column = header.index("relationType") + 1
@@ -223,7 +223,7 @@ def _esco_relations(path: Path, problems: _Problems) -> dict[str, list[tuple[str
             )
             continue
         skill = row["skillUri"].strip()
-        if not _check_text(problems, path, line, header, "skillUri", skill, limit=MAX_ID):
+        if not check_text(problems, path, line, header, "skillUri", skill, limit=MAX_ID):
             continue
         skill_type = (row.get("skillType") or "").strip() or None
         out.setdefault(row["occupationUri"].strip(), []).append((skill, relation, skill_type))
@@ -235,17 +235,17 @@ def parse_esco_occupations(folder: Path, *, version: str | None = None) -> Parse
     CSV export folder."""
     path = folder / ESCO_OCCUPATIONS
     text = read_text(path, expected=f"the ESCO CSV export's {ESCO_OCCUPATIONS}")
-    problems = _Problems()
-    header = _header(path, text, ",")
+    problems = Problems()
+    header = read_header(path, text, ",")
     relations_path = folder / ESCO_RELATIONS
     relations = _esco_relations(relations_path, problems) if relations_path.is_file() else {}
     records: list[OccupationRecord] = []
     seen: dict[str, int] = {}
-    for line, row in _rows(path, text, delimiter=",", required=ESCO_REQUIRED, problems=problems):
+    for line, row in read_rows(path, text, delimiter=",", required=ESCO_REQUIRED, problems=problems):
         uri = row["conceptUri"].strip()
         label = " ".join(row["preferredLabel"].split())
-        ok = _check_text(problems, path, line, header, "conceptUri", uri, limit=MAX_ID)
-        ok = _check_text(problems, path, line, header, "preferredLabel", label, limit=MAX_LABEL) and ok
+        ok = check_text(problems, path, line, header, "conceptUri", uri, limit=MAX_ID)
+        ok = check_text(problems, path, line, header, "preferredLabel", label, limit=MAX_LABEL) and ok
         if not ok:
             continue
         if uri in seen:
@@ -254,8 +254,8 @@ def parse_esco_occupations(folder: Path, *, version: str | None = None) -> Parse
             continue
         seen[uri] = line
         pref = {normalize_phrase(label)}
-        alts = _split_labels(row["altLabels"], exclude=pref)
-        hidden = _split_labels(row.get("hiddenLabels"), exclude=pref | {normalize_phrase(a) for a in alts})
+        alts = split_labels(row["altLabels"], exclude=pref)
+        hidden = split_labels(row.get("hiddenLabels"), exclude=pref | {normalize_phrase(a) for a in alts})
         names = tuple(x for x in (*alts, *hidden) if len(x) <= MAX_LABEL)
         skills = tuple(sorted(set(relations.get(uri, ())), key=lambda s: (RELATIONS.index(s[1]), s[0])))
         records.append(
@@ -278,4 +278,4 @@ def parse_esco_occupations(folder: Path, *, version: str | None = None) -> Parse
             [FileProblem(path, 2, None, None, "the file has a header but no occupations")]
         )
     files = [path, *([relations_path] if relations_path.is_file() else [])]
-    return ParsedOccupations(ESCO_SOURCE, _esco_version(folder, text, version), records, files)
+    return ParsedOccupations(ESCO_SOURCE, esco_version(folder, text, version), records, files)

@@ -1,9 +1,5 @@
 from __future__ import annotations
 
-import base64
-import binascii
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Query
@@ -11,7 +7,7 @@ from fastapi import APIRouter, FastAPI, Query
 from service.db import SessionDep, read_only
 from service.deps import CurrentOrg
 from service.embeddings.encoder import Encoder
-from service.errors import NotFound, Unprocessable
+from service.errors import NotFound
 from service.occupations import service
 from service.occupations.schemas import (
     OccupationCandidate,
@@ -24,6 +20,7 @@ from service.occupations.schemas import (
     OccupationSkillRead,
     TaxonomyName,
 )
+from service.pagination import decode_id_cursor, encode_id_cursor
 
 
 def _encoder(app: FastAPI) -> Encoder | None:
@@ -46,13 +43,7 @@ def install(app: FastAPI) -> service.OccupationRuntime:
     return runtime
 
 
-@asynccontextmanager
-async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    install(app)
-    yield
-
-
-router = APIRouter(prefix="/v1/occupations", tags=["occupations"], lifespan=_lifespan)
+router = APIRouter(prefix="/v1/occupations", tags=["occupations"])
 
 
 @router.post(
@@ -76,21 +67,6 @@ def normalize_titles(
             for text, matches in results
         ]
     )
-
-
-def _encode_cursor(value: str) -> str:
-    return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> str:
-    try:
-        padded = (cursor + "=" * (-len(cursor) % 4)).encode()
-        value = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise Unprocessable("The cursor is not valid.") from exc
-    if not value:
-        raise Unprocessable("The cursor is not valid.")
-    return value
 
 
 @router.get(
@@ -126,7 +102,7 @@ def list_occupations(
             ],
             next_cursor=None,
         )
-    after = _decode_cursor(cursor) if cursor else None
+    after = decode_id_cursor(cursor) if cursor else None
     rows = service.list_page(session, limit=limit, after=after, taxonomy=taxonomy)
     more = len(rows) > limit
     rows = rows[:limit]
@@ -137,7 +113,7 @@ def list_occupations(
             )
             for r in rows
         ],
-        next_cursor=_encode_cursor(rows[-1].occupation_id) if more and rows else None,
+        next_cursor=encode_id_cursor(rows[-1].occupation_id) if more and rows else None,
     )
 
 

@@ -1,7 +1,7 @@
 """Occupations: import (CSCO, ESCO occupations), title normalisation, look-up, and the skills a demand
 posted for an occupation is proposed.
 
-The import owns its transactions like the skill import (:func:`service.taxonomy.service.import_taxonomy`):
+The import owns its transactions like the skill import (:func:`service.taxonomy.importing.import_taxonomy`):
 the names' vectors are cached first (short transactions of their own, so an interrupted run resumes),
 then the occupations, their skill relations, the version record and the ``occupation`` state counter
 change in one transaction.
@@ -22,13 +22,13 @@ from service import changes
 from service.embeddings import cache as phrase_cache
 from service.embeddings.encoder import Encoder, EncoderUnavailable
 from service.errors import Unprocessable
+from service.kit.progress import NullProgress, Progress
 from service.memory import release_memory
 from service.occupations import repository as repo
 from service.occupations.importers import OccupationRecord, ParsedOccupations
 from service.occupations.matcher import ENGLISH, MULTILINGUAL, Entry, Hit, TitleMatcher, Vectors
 from service.orm import Occupation, TaxonomyVersion, utcnow
 from service.taxonomy import repository as taxonomy_repo
-from service.taxonomy.service import NullProgress, Progress
 from service.text import normalize_phrase
 
 SESSION_INFO_KEY = "occupation_runtime"

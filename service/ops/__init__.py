@@ -62,14 +62,15 @@ def meter_encoder(encoder: Any) -> None:
         log.debug("encoder %r not metered", type(encoder).__name__)
 
 
-def _start(app: FastAPI) -> None:
+def start(app: FastAPI) -> None:
+    """Run by the app's lifespan once the encoder is loaded: logging, the rate-limit store, metering."""
     settings: Settings = app.state.settings
     configure_logging(settings)
     open_store(app)
     meter_encoder(getattr(app.state, "encoder", None))
 
 
-def _stop(app: FastAPI) -> None:
+def stop(app: FastAPI) -> None:
     close_store(app)
 
 
@@ -80,7 +81,8 @@ async def _pool_timeout(request: Request, exc: Exception) -> Response:
 
 
 def install(app: FastAPI, settings: Settings) -> None:
-    """Add the operations middleware, ``/metrics``, start-up/shutdown hooks and problem responses."""
+    """Add the operations middleware, ``/metrics`` and problem responses (the app's lifespan calls
+    :func:`start` and :func:`stop`)."""
     app.add_middleware(Admission, fastapi_app=app)
     app.add_middleware(RateLimit, fastapi_app=app, limit_per_minute=settings.rate_limit_per_minute)
     app.add_middleware(RequestContext, fastapi_app=app)
@@ -88,8 +90,6 @@ def install(app: FastAPI, settings: Settings) -> None:
     # Before any router is included: included routes copy the app's dependencies when included.
     app.router.dependencies.append(Depends(reject_unknown_query))
     app.include_router(router)
-    app.state.startup_hooks.insert(0, _start)
-    app.state.shutdown_hooks.append(_stop)
     install_problem_responses(app)
     app.add_exception_handler(SQLAlchemyTimeout, _pool_timeout)
     configure_logging(settings)  # now, so that start-up (encoder loading) is logged the same way

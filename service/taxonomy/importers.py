@@ -118,7 +118,7 @@ class ParsedTaxonomy:
         return sum(1 + len(r.alt_labels) + len(r.hidden_labels) for r in self.records)
 
 
-class _Problems:
+class Problems:
     def __init__(self) -> None:
         self.items: list[FileProblem] = []
         self.total = 0
@@ -156,7 +156,7 @@ def read_text(path: Path, *, expected: str) -> str:
         raise TaxonomyFileError([FileProblem(path, line, column, None, message)]) from exc
 
 
-def _split_labels(value: str | None, *, exclude: set[str]) -> tuple[str, ...]:
+def split_labels(value: str | None, *, exclude: set[str]) -> tuple[str, ...]:
     out: list[str] = []
     seen = set(exclude)
     for part in (value or "").split("\n"):
@@ -169,8 +169,8 @@ def _split_labels(value: str | None, *, exclude: set[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _rows(
-    path: Path, text: str, *, delimiter: str, required: tuple[str, ...], problems: _Problems
+def read_rows(
+    path: Path, text: str, *, delimiter: str, required: tuple[str, ...], problems: Problems
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """(first line of the record, row) for each record; header and shape problems are recorded."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
@@ -245,8 +245,8 @@ def _rows(
         )
 
 
-def _check_text(
-    problems: _Problems,
+def check_text(
+    problems: Problems,
     path: Path,
     line: int,
     header: list[str],
@@ -266,12 +266,12 @@ def _check_text(
     return True
 
 
-def _header(path: Path, text: str, delimiter: str) -> list[str]:
+def read_header(path: Path, text: str, delimiter: str) -> list[str]:
     first = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
     return [h.strip() for h in first]
 
 
-def _esco_version(folder: Path, text: str, explicit: str | None) -> str:
+def esco_version(folder: Path, text: str, explicit: str | None) -> str:
     if explicit:
         return explicit
     for part in (folder.name, folder.parent.name):
@@ -285,15 +285,15 @@ def parse_esco(folder: Path, *, version: str | None = None) -> ParsedTaxonomy:
     """Read ``skills_en.csv`` of an ESCO CSV export folder (or the file itself)."""
     path = folder if folder.is_file() else folder / ESCO_FILE
     text = read_text(path, expected=f"the ESCO CSV export's {ESCO_FILE}")
-    problems = _Problems()
-    header = _header(path, text, ",")
+    problems = Problems()
+    header = read_header(path, text, ",")
     records: list[SkillRecord] = []
     seen: dict[str, int] = {}
-    for line, row in _rows(path, text, delimiter=",", required=ESCO_REQUIRED, problems=problems):
+    for line, row in read_rows(path, text, delimiter=",", required=ESCO_REQUIRED, problems=problems):
         uri = row["conceptUri"].strip()
         label = " ".join(row["preferredLabel"].split())
-        ok = _check_text(problems, path, line, header, "conceptUri", uri, limit=MAX_ID)
-        ok = _check_text(problems, path, line, header, "preferredLabel", label, limit=MAX_LABEL) and ok
+        ok = check_text(problems, path, line, header, "conceptUri", uri, limit=MAX_ID)
+        ok = check_text(problems, path, line, header, "preferredLabel", label, limit=MAX_LABEL) and ok
         if not ok:
             continue
         if uri in seen:
@@ -305,8 +305,8 @@ def parse_esco(folder: Path, *, version: str | None = None) -> ParsedTaxonomy:
             continue
         seen[uri] = line
         pref = {normalize_phrase(label)}
-        alts = _split_labels(row["altLabels"], exclude=pref)
-        hidden = _split_labels(row.get("hiddenLabels"), exclude=pref | {normalize_phrase(a) for a in alts})
+        alts = split_labels(row["altLabels"], exclude=pref)
+        hidden = split_labels(row.get("hiddenLabels"), exclude=pref | {normalize_phrase(a) for a in alts})
         too_long = [x for x in (*alts, *hidden) if len(x) > MAX_LABEL]
         if too_long:
             column = header.index("altLabels") + 1
@@ -330,7 +330,7 @@ def parse_esco(folder: Path, *, version: str | None = None) -> ParsedTaxonomy:
     if not records:
         raise TaxonomyFileError([FileProblem(path, 2, None, None, "the file has a header but no skills")])
     folder_for_version = folder if folder.is_dir() else folder.parent
-    return ParsedTaxonomy("esco", _esco_version(folder_for_version, text, version), records, [path])
+    return ParsedTaxonomy("esco", esco_version(folder_for_version, text, version), records, [path])
 
 
 def _initialism_labels(example: str) -> tuple[str, ...]:
@@ -411,17 +411,17 @@ def parse_onet(folder: Path, *, version: str | None = None) -> ParsedTaxonomy:
     """Read ``Technology Skills.txt`` of an O*NET database folder (text format)."""
     path = folder if folder.is_file() else folder / ONET_FILE
     text = read_text(path, expected=f"O*NET's {ONET_FILE}")
-    problems = _Problems()
-    header = _header(path, text, "\t")
+    problems = Problems()
+    header = read_header(path, text, "\t")
     commodities: dict[str, tuple[str, int]] = {}
     examples: dict[tuple[str, str], _Example] = {}
-    for line, row in _rows(path, text, delimiter="\t", required=ONET_REQUIRED, problems=problems):
+    for line, row in read_rows(path, text, delimiter="\t", required=ONET_REQUIRED, problems=problems):
         example = " ".join(row["Example"].split())
         code = row["Commodity Code"].strip()
         title = " ".join(row["Commodity Title"].split())
-        ok = _check_text(problems, path, line, header, "Example", example, limit=MAX_LABEL)
-        ok = _check_text(problems, path, line, header, "Commodity Code", code, limit=32) and ok
-        ok = _check_text(problems, path, line, header, "Commodity Title", title, limit=MAX_LABEL) and ok
+        ok = check_text(problems, path, line, header, "Example", example, limit=MAX_LABEL)
+        ok = check_text(problems, path, line, header, "Commodity Code", code, limit=32) and ok
+        ok = check_text(problems, path, line, header, "Commodity Title", title, limit=MAX_LABEL) and ok
         if not ok:
             continue
         commodities.setdefault(code, (title, line))

@@ -1,16 +1,12 @@
 from __future__ import annotations
 
-import base64
-import binascii
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Query
 
 from service.db import SessionDep, read_only
 from service.deps import CurrentOrg
-from service.errors import Unprocessable
+from service.pagination import decode_id_cursor, encode_id_cursor
 from service.taxonomy import repository as repo
 from service.taxonomy import service
 from service.taxonomy.index import TaxonomyRuntime, attach
@@ -47,13 +43,7 @@ def warm(app: FastAPI, runtime: TaxonomyRuntime) -> None:
             runtime.index(session)
 
 
-@asynccontextmanager
-async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    warm(app, install(app))
-    yield
-
-
-router = APIRouter(prefix="/v1/skills", tags=["skills"], lifespan=_lifespan)
+router = APIRouter(prefix="/v1/skills", tags=["skills"])
 
 
 @router.post(
@@ -101,21 +91,6 @@ def extract_skills(body: ExtractRequest, session: SessionDep, org: CurrentOrg) -
     )
 
 
-def _encode_cursor(skill_id: str) -> str:
-    return base64.urlsafe_b64encode(skill_id.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> str:
-    try:
-        padded = (cursor + "=" * (-len(cursor) % 4)).encode()
-        value = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise Unprocessable("The cursor is not valid.") from exc
-    if not value:
-        raise Unprocessable("The cursor is not valid.")
-    return value
-
-
 @router.get(
     "",
     response_model=SkillPage,
@@ -152,7 +127,7 @@ def list_skills(
             for c, how in hits
         ]
         return SkillPage(items=items, next_cursor=None)
-    after = _decode_cursor(cursor) if cursor else None
+    after = decode_id_cursor(cursor) if cursor else None
     rows = repo.list_skills(session, limit=limit, after=after, source=source)
     more = len(rows) > limit
     rows = rows[:limit]
@@ -168,7 +143,7 @@ def list_skills(
             )
             for r in rows
         ],
-        next_cursor=_encode_cursor(rows[-1].skill_id) if more and rows else None,
+        next_cursor=encode_id_cursor(rows[-1].skill_id) if more and rows else None,
     )
 
 

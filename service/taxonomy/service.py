@@ -1,26 +1,20 @@
-"""Skills taxonomy: import (ESCO, O*NET), normalisation, autocomplete, extraction, canonical ids.
+"""Skills taxonomy: the version in force, normalisation, autocomplete, extraction, canonical ids.
 
-Services never commit, except the import and re-embed runs, which own their transactions because they
-are long: embeddings are written in short transactions of their own (so an interrupted run resumes),
-and the taxonomy's rows, the version record and the state counter change in one final transaction.
+The import is :mod:`service.taxonomy.importing`, re-embedding :mod:`service.taxonomy.reembed`. These
+functions never commit.
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from service import changes
-from service.embeddings import cache as phrase_cache
-from service.embeddings.encoder import Encoder
 from service.errors import Unprocessable
-from service.orm import TaxonomyVersion, utcnow
+from service.orm import TaxonomyVersion
 from service.taxonomy import extraction, zh_extraction
 from service.taxonomy import repository as repo
-from service.taxonomy.importers import ParsedTaxonomy, SkillRecord
 from service.taxonomy.index import TaxonomyIndex, TaxonomyRuntime, runtime_for
 from service.text import has_cjk, normalize_phrase
 
@@ -34,138 +28,6 @@ EXACT_CONFIDENCE = 1.0
 HIDDEN_CONFIDENCE = 0.95
 MEMO_LIMIT = 200_000
 VERSION_LENGTH = 64
-
-
-class Progress(Protocol):
-    def start(self, phase: str, total: int) -> None: ...
-
-    def advance(self, n: int) -> None: ...
-
-
-class NullProgress:
-    def start(self, phase: str, total: int) -> None:
-        return None
-
-    def advance(self, n: int) -> None:
-        return None
-
-
-# -- import ------------------------------------------------------------------------------------
-
-
-@dataclass
-class ImportSummary:
-    source: str
-    version: str
-    skills: int
-    labels: int
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    removed: int = 0
-    embedded: int = 0
-    version_recorded: bool = False
-    seconds: float = 0.0
-    timings: dict[str, float] = field(default_factory=dict)
-
-
-def _skill_row(record: SkillRecord, source: str, version: str) -> dict[str, Any]:
-    return {
-        "skill_id": record.skill_id,
-        "source": source,
-        "preferred_label": record.preferred_label,
-        "alt_labels": list(record.alt_labels),
-        "description": record.description,
-        "skill_type": record.skill_type,
-        "broader": record.broader,
-        "taxonomy_version": version,
-        "content_hash": record.content_hash(),
-        "updated_at": utcnow(),
-    }
-
-
-def _label_rows(record: SkillRecord) -> list[dict[str, Any]]:
-    rows = []
-    seen: set[str] = set()
-    for label, kind in record.labels():
-        norm = normalize_phrase(label)
-        if not norm or norm in seen:
-            continue
-        seen.add(norm)
-        rows.append({"skill_id": record.skill_id, "label": label, "norm": norm, "kind": kind})
-    return rows
-
-
-def import_taxonomy(
-    sessions: sessionmaker[Session],
-    encoder: Encoder,
-    parsed: ParsedTaxonomy,
-    *,
-    progress: Progress | None = None,
-) -> ImportSummary:
-    """Store a parsed export: embed labels not yet cached, then insert new skills, update changed ones
-    (content hash), delete the source's skills the export no longer has, record the version."""
-    progress = progress or NullProgress()
-    began = time.perf_counter()
-    summary = ImportSummary(parsed.source, parsed.version, len(parsed.records), parsed.label_count)
-    labels = [label for r in parsed.records for label, _ in r.labels()]
-
-    def on_missing(count: int) -> None:
-        progress.start("embedding labels", count)
-
-    summary.embedded = phrase_cache.ensure_cached(
-        sessions, encoder, labels, on_missing=on_missing, progress=progress.advance
-    )
-    summary.timings["embed"] = time.perf_counter() - began
-
-    t_write = time.perf_counter()
-    with sessions() as session, session.begin():
-        existing = repo.hashes_for_source(session, parsed.source)
-        new_rows: list[dict[str, Any]] = []
-        changed_rows: list[dict[str, Any]] = []
-        label_rows: list[dict[str, Any]] = []
-        touched: list[str] = []
-        progress.start("comparing skills", len(parsed.records))
-        for record in parsed.records:
-            row = _skill_row(record, parsed.source, parsed.version)
-            known = existing.get(record.skill_id)
-            if known is None:
-                new_rows.append(row)
-                label_rows.extend(_label_rows(record))
-            elif known[1] != row["content_hash"]:
-                changed_rows.append({**row, "id": known[0]})
-                touched.append(record.skill_id)
-                label_rows.extend(_label_rows(record))
-            else:
-                summary.unchanged += 1
-        progress.advance(len(parsed.records))
-        wanted = {r.skill_id for r in parsed.records}
-        removed = sorted(set(existing) - wanted)
-        summary.created, summary.updated, summary.removed = len(new_rows), len(changed_rows), len(removed)
-        progress.start("writing skills", len(new_rows) + len(changed_rows) + len(removed))
-        repo.delete_skills(session, removed)
-        repo.delete_labels(session, touched)
-        repo.insert_skills(session, new_rows)
-        repo.update_skills(session, changed_rows)
-        repo.insert_labels(session, label_rows)
-        progress.advance(len(new_rows) + len(changed_rows) + len(removed))
-        latest = repo.latest_version(session, parsed.source)
-        changed = bool(new_rows or changed_rows or removed)
-        if changed or latest is None or latest.version != parsed.version:
-            repo.add_version(
-                session,
-                TaxonomyVersion(
-                    source=parsed.source,
-                    version=parsed.version,
-                    skills=len(parsed.records),
-                    labels=repo.count_labels(session, parsed.source),
-                ),
-            )
-            summary.version_recorded = True
-            changes.bump(session, changes.TAXONOMY)
-    summary.timings["write"] = time.perf_counter() - t_write
-    summary.seconds = time.perf_counter() - began
-    return summary
 
 
 def current_version(session: Session) -> str | None:
@@ -447,57 +309,3 @@ def canonical(session: Session, runtime: TaxonomyRuntime, names: list[str]) -> l
                 confident = top >= CANONICAL_MIN and top - second >= CANONICAL_MARGIN
                 memo[norm] = index.skill_ids[hits[0].skill] if confident else None
     return [memo.get(n) if n else None for n in norms]
-
-
-# -- re-embedding ------------------------------------------------------------------------------
-
-
-@dataclass
-class ReembedSummary:
-    model: str
-    phrases: int
-    embedded: int
-    seconds: float
-
-
-def all_phrases(session: Session) -> list[str]:
-    """Every phrase the service embeds: taxonomy labels, and the skills and outcomes of demands,
-    graduates and courses."""
-    out: dict[str, None] = {}
-    for row in repo.all_labels(session):
-        out.setdefault(row[4], None)
-    for skills in (*repo.phrases_of_graduates(session), *repo.phrases_of_demands(session)):
-        for skill in skills or []:
-            out.setdefault(normalize_phrase(str(skill.get("name", ""))), None)
-    for skills, outcomes, title in repo.phrases_of_courses(session):
-        for skill in skills or []:
-            name = skill.get("name", "") if isinstance(skill, dict) else str(skill)
-            out.setdefault(normalize_phrase(name), None)
-        for outcome in outcomes or []:
-            out.setdefault(normalize_phrase(str(outcome)), None)
-        out.setdefault(normalize_phrase(title), None)
-    out.pop("", None)
-    return list(out)
-
-
-def reembed(
-    sessions: sessionmaker[Session], encoder: Encoder, *, progress: Progress | None = None
-) -> ReembedSummary:
-    """Embed every phrase for the configured encoder (only those not cached for it), then bump the
-    taxonomy counter so every process rebuilds its in-memory index with the new vectors."""
-    progress = progress or NullProgress()
-    began = time.perf_counter()
-    with sessions() as session:
-        phrases = all_phrases(session)
-
-    def on_missing(count: int) -> None:
-        progress.start("embedding phrases", count)
-
-    embedded = phrase_cache.ensure_cached(
-        sessions, encoder, phrases, on_missing=on_missing, progress=progress.advance
-    )
-    with sessions() as session, session.begin():
-        changes.bump(session, changes.TAXONOMY)
-    return ReembedSummary(
-        phrase_cache.model_key(encoder), len(phrases), embedded, time.perf_counter() - began
-    )

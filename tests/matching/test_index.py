@@ -10,8 +10,9 @@ import pytest
 from service.embeddings.fake import FakeEncoder
 from service.matching import scoring
 from service.matching.calibration import load_calibration
-from service.matching.index import GraduateIndex, PhraseStore
+from service.matching.index import GraduateIndex
 from service.matching.lexical import default_model
+from service.matching.phrase_store import PhraseStore
 
 ENC = FakeEncoder()
 LEX = default_model()

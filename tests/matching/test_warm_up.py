@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.app import create_app
-from service.matching import service as matching
+from service.matching import engine as matching
 from service.settings import Settings
 from tests.builders import Org, make_demand, make_graduate, make_org
 

@@ -305,7 +305,7 @@ def test_erasure_drops_the_graduates_phrases_from_the_process_memory(
 
 
 def test_retention_drops_erased_phrases_from_the_process_memory(client: TestClient, app: FastAPI) -> None:
-    from service.matching.service import sync_after_erasure
+    from service.matching.engine import sync_after_erasure
 
     marker = uuid.uuid4().hex
     school, enterprise = make_org(client, "school"), make_org(client, "enterprise")

@@ -8,7 +8,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from service.taxonomy import service as taxonomy_service
+from service.taxonomy import importing
 from service.taxonomy.importers import ParsedTaxonomy, parse_esco, parse_onet
 from tests.builders import Org, make_org
 
@@ -16,9 +16,9 @@ DATA = Path(__file__).parent / "data"
 ESCO_SAMPLE = DATA / "esco_sample"
 
 
-def import_into(app: FastAPI, parsed: ParsedTaxonomy) -> taxonomy_service.ImportSummary:
+def import_into(app: FastAPI, parsed: ParsedTaxonomy) -> importing.ImportSummary:
     """Import through the service, with the app's own encoder and sessions (the app must be started)."""
-    return taxonomy_service.import_taxonomy(app.state.write_sessions, app.state.encoder, parsed)
+    return importing.import_taxonomy(app.state.write_sessions, app.state.encoder, parsed)
 
 
 def import_esco(app: FastAPI, folder: Path = ESCO_SAMPLE, version: str = "v1.1.1") -> None:

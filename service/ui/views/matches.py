@@ -14,6 +14,7 @@ from starlette.datastructures import State
 from service.demands import service as demands_service
 from service.errors import NotFound
 from service.matching import service as matching_service
+from service.matching.engine import engine_for
 from service.ops.deadline import Deadline, use_deadline
 from service.ops.metrics import observe_match, timed
 from service.orgs import repository as orgs_repo
@@ -127,9 +128,7 @@ def run_matches(session: Session, app_state: State, org: Organization, demand_id
     """Rank graduates for one of the organisation's demands and store the run (as the API's POST)."""
     demand = _owned_demand(session, org, demand_id)
     with use_deadline(Deadline(app_state.settings.match_timeout_seconds)), timed(observe_match):
-        matching_service.match_demand(
-            session, matching_service.engine_for(app_state), demand, top_k=top_k, min_score=None
-        )
+        matching_service.match_demand(session, engine_for(app_state), demand, top_k=top_k, min_score=None)
 
 
 def matches_csv_rows(page: MatchesPage, t: Any) -> list[list[Any]]:
