@@ -4,6 +4,12 @@ Every chart is an ``<svg role="img">`` with a ``<title>`` and ``<desc>``; each b
 ``<rect class="bar ...">`` carrying its numbers in ``data-*`` attributes, and a text label beside it
 repeats the value and the status in words, so colour is never the only carrier of meaning (the
 uncovered part of a bar is also hatched). Pages add a data table with the same numbers.
+
+Each chart comes twice: ``class="chart wide"`` (label, bar and note on one line, 800 units wide) and
+``class="chart narrow"`` (id ``<chart_id>-narrow``; the label and the note share a line above a
+full-width bar, 360 units wide) for a phone; the stylesheet shows one of the two by the screen's
+width, so a phone reads every label and note at full size without scrolling sideways and without
+JavaScript.
 """
 
 from __future__ import annotations
@@ -22,6 +28,11 @@ NOTE_W = 190
 ROW_H = 30
 BAR_H = 18
 TOP = 8
+# The phone layout: 360 units wide (about a 390 px screen less the page's margins).
+NARROW_W = 360
+NARROW_ROW_H = 44
+# Half-width units one line of it holds: the label (left) and the note (right) share the line above a bar.
+NARROW_UNITS = 48
 # What fits the label and note columns at 13 px: half-width units (a CJK character is two).
 LABEL_UNITS = 34
 NOTE_UNITS = 26
@@ -79,6 +90,29 @@ def _hatch(pattern_id: str) -> str:
     )
 
 
+def _svg_open(chart_id: str, cls: str, width: int, height: int, title: str, desc: str, bars: int) -> str:
+    return (
+        f'<svg id="{escape(chart_id)}" class="{escape(cls)}" role="img" viewBox="0 0 {width} {height}" '
+        f'width="100%" preserveAspectRatio="xMinYMin meet" aria-labelledby="{chart_id}-t {chart_id}-d" '
+        f'data-bars="{bars}">'
+        f'<title id="{chart_id}-t">{escape(title)}</title><desc id="{chart_id}-d">{escape(desc)}</desc>'
+    )
+
+
+def _bar(row: BarRow, x: float, y: float, scale: float, bar_h: int, pattern_id: str, hatch: bool) -> str:
+    """The bar of ``row`` (its full length, hatched beyond the filled part) and the filled part."""
+    total_w = max(row.total, 0.0) * scale
+    filled = min(max(row.filled, 0.0), max(row.total, 0.0))
+    remainder_fill = f"url(#{pattern_id})" if hatch and not row.unknown else "none"
+    cls = "bar" + (" emphasis" if row.emphasis else "") + (" unknown" if row.unknown else "")
+    return (
+        f'<rect class="{cls}" x="{x}" y="{y}" width="{max(total_w, 1.0):.1f}" height="{bar_h}" '
+        f'fill="{remainder_fill}" data-key="{escape(row.key or row.label)}" '
+        f'data-total="{_fmt(row.total)}" data-filled="{_fmt(filled)}"/>'
+        f'<rect class="bar-fill" x="{x}" y="{y}" width="{filled * scale:.1f}" height="{bar_h}"/>'
+    )
+
+
 def hbar_chart(
     rows: Sequence[BarRow],
     *,
@@ -89,39 +123,51 @@ def hbar_chart(
     scale_max: float | None = None,
     extra_class: str = "",
 ) -> Markup:
-    """Horizontal bars, one per row; the part of ``total`` beyond ``filled`` is hatched."""
-    bar_w = WIDTH - LABEL_W - NOTE_W
-    height = TOP * 2 + ROW_H * max(len(rows), 1)
+    """Horizontal bars, one per row; the part of ``total`` beyond ``filled`` is hatched.
+
+    The wide layout, then the narrow one (see the module's docstring).
+    """
     top = scale_max if scale_max is not None else max((r.total for r in rows), default=0.0)
     top = top if top > 0 else 1.0
+    n = max(len(rows), 1)
+    cls = f"chart hbar {extra_class}".strip()
+
+    bar_w = WIDTH - LABEL_W - NOTE_W
     pattern_id = f"{chart_id}-hatch"
-    parts = [
-        f'<svg id="{escape(chart_id)}" class="chart hbar {escape(extra_class)}" role="img" '
-        f'viewBox="0 0 {WIDTH} {height}" '
-        f'width="100%" preserveAspectRatio="xMinYMin meet" aria-labelledby="{chart_id}-t {chart_id}-d" '
-        f'data-bars="{len(rows)}">',
-        f'<title id="{chart_id}-t">{escape(title)}</title><desc id="{chart_id}-d">{escape(desc)}</desc>',
+    wide = [
+        _svg_open(chart_id, f"{cls} wide", WIDTH, TOP * 2 + ROW_H * n, title, desc, len(rows)),
         f"<defs>{_hatch(pattern_id)}</defs>",
     ]
     for i, row in enumerate(rows):
         y = TOP + i * ROW_H
-        total_w = max(row.total, 0.0) / top * bar_w
-        filled = min(max(row.filled, 0.0), max(row.total, 0.0))
-        fill_w = filled / top * bar_w
-        remainder_fill = f"url(#{pattern_id})" if hatch_remainder and not row.unknown else "none"
-        cls = "bar" + (" emphasis" if row.emphasis else "") + (" unknown" if row.unknown else "")
-        parts.append(
+        wide.append(
             f'<g class="row{" emphasis" if row.emphasis else ""}">'
             + _text("label", LABEL_W - 8, y + BAR_H - 4, row.label, LABEL_UNITS, "end")
-            + f'<rect class="{cls}" x="{LABEL_W}" y="{y}" width="{max(total_w, 1.0):.1f}" height="{BAR_H}" '
-            f'fill="{remainder_fill}" data-key="{escape(row.key or row.label)}" '
-            f'data-total="{_fmt(row.total)}" data-filled="{_fmt(filled)}"/>'
-            f'<rect class="bar-fill" x="{LABEL_W}" y="{y}" width="{fill_w:.1f}" height="{BAR_H}"/>'
+            + _bar(row, LABEL_W, y, bar_w / top, BAR_H, pattern_id, hatch_remainder)
             + _text("note", LABEL_W + bar_w + 8, y + BAR_H - 4, row.note, NOTE_UNITS)
             + "</g>"
         )
-    parts.append("</svg>")
-    return Markup("".join(parts))
+    wide.append("</svg>")
+
+    narrow_id = f"{chart_id}-narrow"
+    narrow_pattern = f"{narrow_id}-hatch"
+    narrow = [
+        _svg_open(narrow_id, f"{cls} narrow", NARROW_W, TOP * 2 + NARROW_ROW_H * n, title, desc, len(rows)),
+        f"<defs>{_hatch(narrow_pattern)}</defs>",
+    ]
+    for i, row in enumerate(rows):
+        y = TOP + i * NARROW_ROW_H
+        note = _short(row.note, NOTE_UNITS)
+        label_units = max(12, NARROW_UNITS - sum(_units(c) for c in note) - 2)
+        narrow.append(
+            f'<g class="row{" emphasis" if row.emphasis else ""}">'
+            + _text("label", 0, y + 12, row.label, label_units)
+            + _text("note", NARROW_W, y + 12, row.note, NOTE_UNITS, "end")
+            + _bar(row, 0, y + 18, NARROW_W / top, BAR_H, narrow_pattern, hatch_remainder)
+            + "</g>"
+        )
+    narrow.append("</svg>")
+    return Markup("".join(wide + narrow))
 
 
 @dataclass(frozen=True)
@@ -132,20 +178,31 @@ class FunnelStage:
 
 
 def funnel_chart(stages: Sequence[FunnelStage], *, chart_id: str, title: str, desc: str) -> Markup:
-    """Centred bars narrowing from the first stage to the last, each labelled with its count."""
+    """Centred bars narrowing from the first stage to the last, each labelled with its count; the wide
+    layout, then the narrow one."""
+    return Markup(
+        _funnel(stages, chart_id, "chart funnel wide", title, desc, WIDTH, LABEL_W, LABEL_W)
+        + _funnel(stages, f"{chart_id}-narrow", "chart funnel narrow", title, desc, NARROW_W, 132, 40)
+    )
+
+
+def _funnel(
+    stages: Sequence[FunnelStage],
+    chart_id: str,
+    cls: str,
+    title: str,
+    desc: str,
+    width: int,
+    label_w: int,
+    note_w: int,
+) -> str:
     row_h = 40
     bar_h = 30
-    width = WIDTH
-    area = width - 2 * LABEL_W
+    area = width - label_w - note_w
     height = TOP * 2 + row_h * max(len(stages), 1)
     top = max((s.count for s in stages), default=0) or 1
-    parts = [
-        f'<svg id="{escape(chart_id)}" class="chart funnel" role="img" viewBox="0 0 {width} {height}" '
-        f'width="100%" preserveAspectRatio="xMinYMin meet" aria-labelledby="{chart_id}-t {chart_id}-d" '
-        f'data-bars="{len(stages)}">',
-        f'<title id="{chart_id}-t">{escape(title)}</title><desc id="{chart_id}-d">{escape(desc)}</desc>',
-    ]
-    centre = width / 2
+    parts = [_svg_open(chart_id, cls, width, height, title, desc, len(stages))]
+    centre = label_w + area / 2
     for i, stage in enumerate(stages):
         y = TOP + i * row_h
         w = max(stage.count / top * area, 2.0)
@@ -153,13 +210,12 @@ def funnel_chart(stages: Sequence[FunnelStage], *, chart_id: str, title: str, de
             f'<g class="row stage-{escape(stage.key)}">'
             f'<rect class="bar funnel-stage" x="{centre - w / 2:.1f}" y="{y}" width="{w:.1f}" '
             f'height="{bar_h}" rx="3" data-key="{escape(stage.key)}" data-count="{stage.count}"/>'
-            f'<text class="label" x="{centre - area / 2 - 10:.1f}" y="{y + bar_h - 10}" text-anchor="end">'
-            f"{escape(stage.label)}</text>"
-            f'<text class="note" x="{centre + area / 2 + 10:.1f}" y="{y + bar_h - 10}">{stage.count}</text>'
+            + _text("label", label_w - 10, y + bar_h - 10, stage.label, (label_w - 10) // 7, "end")
+            + f'<text class="note" x="{label_w + area + 6:.1f}" y="{y + bar_h - 10}">{stage.count}</text>'
             "</g>"
         )
     parts.append("</svg>")
-    return Markup("".join(parts))
+    return "".join(parts)
 
 
 def pct(value: float | None) -> str:

@@ -202,6 +202,13 @@ def test_enterprise_ranks_graduates_for_its_demand(
     assert "HT-2026" not in page.content()
     _assert_accessible_basics(page)
     screenshot(page, "matches")
+    _shoot_everywhere(page, "matches")
+    # On a phone the chart's narrow layout shows the same bars at a readable size, the wide one is hidden.
+    page.set_viewport_size({"width": 390, "height": 900})
+    narrow = _assert_chart_rendered(page, "score-chart-narrow", len(matches))
+    assert [b["key"] for b in narrow] == [m["graduate_id"] for m in matches]
+    assert not page.locator("svg#score-chart").is_visible()
+    page.set_viewport_size({"width": 1100, "height": 800})
 
     table = _download_csv(page)
     assert table[0][:5] == ["Rank", "Graduate id", "School id", "School", "Score"]
@@ -212,6 +219,7 @@ def test_enterprise_ranks_graduates_for_its_demand(
     page.wait_for_load_state()
     assert page.locator("h1").inner_text() == f"需求匹配：{c.demand['title']}"
     _assert_chart_rendered(page, "score-chart", len(matches))
+    _shoot_everywhere(page, "matches-zh")
 
     _refused(page, live_server, f"/ui/demands/{c.other_demand['id']}/matches", c.other_demand["title"])
 
@@ -308,12 +316,26 @@ _CRAMPED = """() => {
     const outside = box.right > document.documentElement.clientWidth + 1;
     if (outside && !el.closest('.scroll, figure')) out.push('cut: ' + text.slice(0, 40));
   }
+  for (const svg of document.querySelectorAll('svg.chart')) {
+    if (svg.getBoundingClientRect().width === 0) continue;  // the other layout of the chart
+    const frame = svg.getBoundingClientRect();
+    if (frame.right > document.documentElement.clientWidth + 1) out.push('chart off the page: ' + svg.id);
+    const px = 13 * frame.width / svg.viewBox.baseVal.width;
+    if (px < 10) out.push('chart text ' + px.toFixed(1) + ' px: ' + svg.id);
+    for (const label of svg.querySelectorAll('text')) {
+      const box = label.getBoundingClientRect();
+      if (box.right > frame.right + 1 || box.left < frame.left - 1) {
+        out.push('cut in ' + svg.id + ': ' + label.textContent.slice(0, 40));
+      }
+    }
+  }
   return out;
 }"""
 
 
 def _assert_laid_out(page: Any) -> None:
-    """No header, label or button wraps one character per line, and none runs off the page."""
+    """No header, label or button wraps one character per line, and none runs off the page; every chart
+    fits the page, its text at least 10 px and inside the chart."""
     cramped = page.evaluate(_CRAMPED)
     assert not cramped, f"cramped or cut text on {page.url}: {cramped}"
 

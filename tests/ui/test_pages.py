@@ -301,10 +301,19 @@ def test_running_matches_from_the_page_needs_the_token(client: TestClient) -> No
 # -- what the pages show -----------------------------------------------------------------------------
 
 
-def _bar_keys(html: str, chart: str) -> list[str]:
+def _svg(html: str, chart: str) -> str:
     svg = html[html.index(f'<svg id="{chart}"') :]
-    svg = svg[: svg.index("</svg>")]
-    return [unescape(k) for k in re.findall(r'<rect class="bar[^"]*"[^>]*data-key="([^"]*)"', svg)]
+    return svg[: svg.index("</svg>")]
+
+
+def _bar_keys(html: str, chart: str) -> list[str]:
+    """The bars' keys of a chart, in order; its phone layout must show the same bars."""
+    keys = [
+        unescape(k) for k in re.findall(r'<rect class="bar[^"]*"[^>]*data-key="([^"]*)"', _svg(html, chart))
+    ]
+    narrow = _svg(html, f"{chart}-narrow")
+    assert [unescape(k) for k in re.findall(r'<rect class="bar[^"]*"[^>]*data-key="([^"]*)"', narrow)] == keys
+    return keys
 
 
 def test_gap_report_page_and_csv_show_the_api_report(client: TestClient) -> None:
@@ -425,7 +434,8 @@ def test_dashboard_shows_aggregates_only(client: TestClient) -> None:
     sign_in(client, c.government)
     html = _is_html(client.get("/ui/dashboard"), 200)
     assert _bar_keys(html, "shortage-chart") == [s["skill"] for s in insights.json()["items"]]
-    assert re.findall(r'data-count="(\d+)"', html) == ["6", "3", "2", "1"]
+    for layout in ("funnel-chart", "funnel-chart-narrow"):
+        assert re.findall(r'data-count="(\d+)"', _svg(html, layout)) == ["6", "3", "2", "1"]
     assert "Ended early: 1 rejected, 1 cancelled" in html
     for org in c.orgs:
         assert f'<th scope="row">{org.name}</th>' in html
@@ -830,7 +840,7 @@ def test_keys_page_shows_when_each_key_was_last_used(client: TestClient) -> None
     sign_in(client, school)  # with the first key
     page = _is_html(client.get("/ui/keys"), 200)
     rows = re.findall(
-        r"<tr><th scope=\"row\"><code>([^<]+)…</code></th><td>[^<]+</td>\s*<td>([^<]+)</td>", page
+        r"<tr><th scope=\"row\"><code>([^<]+)…</code></th><td[^>]*>[^<]+</td>\s*<td[^>]*>([^<]+)</td>", page
     )
     assert dict(rows)[second["prefix"]] == "never"
     assert (
@@ -841,7 +851,7 @@ def test_keys_page_shows_when_each_key_was_last_used(client: TestClient) -> None
     )
     page = _is_html(client.get("/ui/keys"), 200)
     rows = re.findall(
-        r"<tr><th scope=\"row\"><code>([^<]+)…</code></th><td>[^<]+</td>\s*<td>([^<]+)</td>", page
+        r"<tr><th scope=\"row\"><code>([^<]+)…</code></th><td[^>]*>[^<]+</td>\s*<td[^>]*>([^<]+)</td>", page
     )
     assert len(rows) == 2 and all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", used) for _, used in rows)
 
