@@ -404,6 +404,9 @@ def test_the_forms_end_to_end_in_both_languages(
         _sign_in_as(page, live_server, c.school)
         _switch_to(page, lang)
         _shoot_everywhere(page, f"home-school{suffix}")
+        page.goto(f"{live_server.url}/ui/training-orders")
+        assert page.locator("#orders-table tbody tr").count() >= 1
+        _shoot_everywhere(page, f"orders{suffix}")
         page.goto(order_url)
         for action in ("accept", "start"):
             page.click(f"#action-{action}")
