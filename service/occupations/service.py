@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,6 +22,7 @@ from service import changes
 from service.embeddings import cache as phrase_cache
 from service.embeddings.encoder import Encoder, EncoderUnavailable
 from service.errors import Unprocessable
+from service.kit.imports import ImportCounts
 from service.kit.progress import NullProgress, Progress
 from service.memory import release_memory
 from service.occupations import repository as repo
@@ -39,21 +40,13 @@ TASK_IMPORTANCE = 3
 MAX_SKILL_NAME = 200
 
 
-@dataclass
-class ImportSummary:
+@dataclass(kw_only=True)
+class ImportSummary(ImportCounts):
     taxonomy: str
     version: str
     occupations: int
     labels: int
     relations: int
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    removed: int = 0
-    embedded: int = 0
-    version_recorded: bool = False
-    seconds: float = 0.0
-    timings: dict[str, float] = field(default_factory=dict)
 
 
 def _row(record: OccupationRecord, version: str) -> dict[str, Any]:
@@ -93,7 +86,11 @@ def import_occupations(
     progress = progress or NullProgress()
     began = time.perf_counter()
     summary = ImportSummary(
-        parsed.taxonomy, parsed.version, len(parsed.records), parsed.label_count, parsed.relation_count
+        taxonomy=parsed.taxonomy,
+        version=parsed.version,
+        occupations=len(parsed.records),
+        labels=parsed.label_count,
+        relations=parsed.relation_count,
     )
 
     def on_missing(count: int) -> None:

@@ -5,7 +5,7 @@ rows, the version record and the state counter change in one final transaction."
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from service import changes
 from service.embeddings import cache as phrase_cache
 from service.embeddings.encoder import Encoder
+from service.kit.imports import ImportCounts
 from service.kit.progress import NullProgress, Progress
 from service.orm import TaxonomyVersion, utcnow
 from service.taxonomy import repository as repo
@@ -20,20 +21,12 @@ from service.taxonomy.importers import ParsedTaxonomy, SkillRecord
 from service.text import normalize_phrase
 
 
-@dataclass
-class ImportSummary:
+@dataclass(kw_only=True)
+class ImportSummary(ImportCounts):
     source: str
     version: str
     skills: int
     labels: int
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    removed: int = 0
-    embedded: int = 0
-    version_recorded: bool = False
-    seconds: float = 0.0
-    timings: dict[str, float] = field(default_factory=dict)
 
 
 def _skill_row(record: SkillRecord, source: str, version: str) -> dict[str, Any]:
@@ -74,7 +67,9 @@ def import_taxonomy(
     (content hash), delete the source's skills the export no longer has, record the version."""
     progress = progress or NullProgress()
     began = time.perf_counter()
-    summary = ImportSummary(parsed.source, parsed.version, len(parsed.records), parsed.label_count)
+    summary = ImportSummary(
+        source=parsed.source, version=parsed.version, skills=len(parsed.records), labels=parsed.label_count
+    )
     labels = [label for r in parsed.records for label, _ in r.labels()]
 
     def on_missing(count: int) -> None:
