@@ -15,32 +15,32 @@ from sqlalchemy import text
 from sqlalchemy.pool import NullPool
 
 from service import __version__
+from service.api.curricula import router as programs_router
+from service.api.demands import router as demands_router
+from service.api.gaps import router as gaps_router
+from service.api.graduates import router as graduates_router
+from service.api.insights import router as insights_router
+from service.api.matching import router as matching_router
+from service.api.occupations import install as install_occupations
+from service.api.occupations import router as occupations_router
+from service.api.orders import router as orders_router
+from service.api.orgs import router as orgs_router
+from service.api.taxonomy import install as install_taxonomy
+from service.api.taxonomy import router as skills_router
+from service.api.taxonomy import warm as warm_taxonomy
 from service.apidocs import install as install_api_docs
-from service.curricula.router import router as programs_router
 from service.db import make_engine, make_sessionmakers, pool_options
-from service.demands.router import router as demands_router
 from service.embeddings.loader import attach_multilingual, load_encoder
 from service.errors import install_error_handlers, problem_response
-from service.gaps.router import router as gaps_router
 from service.graduates.retention import RetentionJob
-from service.graduates.router import router as graduates_router
-from service.insights.router import router as insights_router
 from service.limits import BodySizeLimit
 from service.matching.engine import WarmUp, sync_after_erasure
-from service.matching.router import router as matching_router
-from service.occupations.router import install as install_occupations
-from service.occupations.router import router as occupations_router
 from service.ops import install as install_ops
 from service.ops import start as start_ops
 from service.ops import stop as stop_ops
-from service.orders.router import router as orders_router
-from service.orgs.router import router as orgs_router
 from service.pagination import set_cursor_secret
 from service.settings import Settings, get_settings
 from service.strict_json import StrictJSON
-from service.taxonomy.router import install as install_taxonomy
-from service.taxonomy.router import router as skills_router
-from service.taxonomy.router import warm as warm_taxonomy
 from service.ui.router import install as install_pages
 
 

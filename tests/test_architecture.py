@@ -57,3 +57,13 @@ def test_a_cycle_through_the_web_pages_is_refused(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stdout
     assert "No cycles are allowed in service" in result.stdout
     assert ".curricula -> .ui" in result.stdout
+
+
+def test_a_domain_reaching_up_into_the_http_layer_is_refused(tmp_path: Path) -> None:
+    # Routers live in service/api and sit on top; a domain service that needs a FastAPI dependency
+    # would tie the domain to HTTP and close a cycle through the routers.
+    module, anchor = "service/graduates/service.py", "from __future__ import annotations"
+    result = lint_copy(tmp_path, module, anchor, "from service.api import deps")
+    assert result.returncode == 1, result.stdout
+    assert "service.graduates is not allowed to import service.api" in result.stdout
+    assert "service.graduates.service -> service.api.deps" in result.stdout

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
-from service import idempotency
+from service.api import idempotency
 from service.idempotency import repository as idempotency_repo
 from service.orm import IdempotencyKey, TrainingOrder, utcnow
 from tests.builders import Org, demand_body, graduate_body, make_org

@@ -12,8 +12,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request, Response
 from fastapi.staticfiles import StaticFiles
 
+from service.api.deps import loaded_encoder
 from service.db import SessionDep, read_only
-from service.deps import loaded_encoder
 from service.errors import NotFound
 from service.ui import auth, i18n, work
 from service.ui.pages import STATIC_DIR, AnyPage, PageRoute, SignedIn, safe_next

@@ -7,12 +7,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from service.api.deps import loaded_encoder
 from service.curricula import repository as programs_repo
 from service.db import SessionDep
 from service.demands import repository as demands_repo
 from service.demands import service as demands_service
 from service.demands.schemas import DemandCreate, DemandUpdate
-from service.deps import loaded_encoder
 from service.errors import DomainError
 from service.gaps import service as gaps_service
 from service.matching import service as matching_service

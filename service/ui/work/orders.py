@@ -6,12 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, Response
 
+from service.api.deps import loaded_encoder
 from service.curricula import repository as programs_repo
 from service.curricula import service as curricula_service
 from service.db import SessionDep
 from service.demands import repository as demands_repo
 from service.demands import service as demands_service
-from service.deps import loaded_encoder
 from service.errors import DomainError, PreconditionFailed
 from service.graduates import repository as graduates_repo
 from service.orders import repository as orders_repo

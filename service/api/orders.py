@@ -4,9 +4,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from service.api.deps import DemandOwnerOrg, IfMatchHeader, LoadedEncoder, MemberNotGovernment, SettingsDep
+from service.api.idempotency import IdempotencyDep, Outcome
 from service.db import SessionDep
-from service.deps import DemandOwnerOrg, IfMatchHeader, LoadedEncoder, MemberNotGovernment, SettingsDep
-from service.idempotency import IdempotencyDep, Outcome
 from service.kit.versions import etag_for
 from service.orders import repository as repo
 from service.orders import service

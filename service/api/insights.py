@@ -11,9 +11,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
+from service.api.deps import CurrentOrg, SettingsDep
+from service.api.gaps import EncoderDep, FilterText
 from service.db import SessionDep
-from service.deps import CurrentOrg, SettingsDep
-from service.gaps.router import EncoderDep, FilterText
 from service.gaps.service import model_name
 from service.insights import service
 from service.insights.schemas import (

@@ -4,8 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Query
 
+from service.api.deps import CurrentOrg
 from service.db import SessionDep, read_only
-from service.deps import CurrentOrg
 from service.pagination import decode_id_cursor, encode_id_cursor
 from service.taxonomy import repository as repo
 from service.taxonomy import service

@@ -4,8 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from service.api.deps import AdminDep, CurrentOrg
 from service.db import SessionDep
-from service.deps import AdminDep, CurrentOrg
 from service.orgs import repository as repo
 from service.orgs import service
 from service.orgs.kinds import OrgKind

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from service.api.demands import OwnedDemand
+from service.api.deps import CurrentOrg, SchoolOrg
 from service.db import SessionDep, read_only
-from service.demands.router import OwnedDemand
-from service.deps import CurrentOrg, SchoolOrg
 from service.errors import NotFound
 from service.graduates import service as graduates_service
 from service.matching import service

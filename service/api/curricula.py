@@ -4,11 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from service.api.deps import IfMatchHeader, MemberNotGovernment, SchoolOrg
 from service.curricula import repository as repo
 from service.curricula import service
 from service.curricula.schemas import ProgramCreate, ProgramRead, ProgramUpdate
 from service.db import SessionDep
-from service.deps import IfMatchHeader, MemberNotGovernment, SchoolOrg
 from service.kit.versions import check_if_match, etag_for
 from service.orm import Program
 from service.pagination import CursorQuery, LimitQuery, Page, page_of

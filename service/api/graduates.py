@@ -4,8 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response
 
+from service.api.deps import IfMatchHeader, SchoolOrg
+from service.api.idempotency import IdempotencyDep, Outcome
 from service.db import SessionDep
-from service.deps import IfMatchHeader, SchoolOrg
 from service.graduates import repository as repo
 from service.graduates import service
 from service.graduates.schemas import (
@@ -17,7 +18,6 @@ from service.graduates.schemas import (
     GraduateRead,
     GraduateUpdate,
 )
-from service.idempotency import IdempotencyDep, Outcome
 from service.kit.versions import check_if_match, etag_for
 from service.matching.engine import sync_after_erasure
 from service.orm import Graduate

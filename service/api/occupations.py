@@ -4,8 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Query
 
+from service.api.deps import CurrentOrg
 from service.db import SessionDep, read_only
-from service.deps import CurrentOrg
 from service.embeddings.encoder import Encoder
 from service.errors import NotFound
 from service.occupations import service

@@ -14,9 +14,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AfterValidator
 
-from service.curricula.router import ReadableProgram
+from service.api.curricula import ReadableProgram
+from service.api.deps import CurrentOrg, MemberNotGovernment
 from service.db import SessionDep, read_only
-from service.deps import CurrentOrg, MemberNotGovernment
 from service.embeddings.encoder import Encoder
 from service.errors import ServiceUnavailable
 from service.gaps import service

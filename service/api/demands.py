@@ -4,12 +4,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from service.api.deps import DemandOwnerOrg, IfMatchHeader, MemberNotGovernment
+from service.api.idempotency import IdempotencyDep, Outcome
 from service.db import SessionDep
 from service.demands import repository as repo
 from service.demands import service
 from service.demands.schemas import DemandCreate, DemandRead, DemandStatus, DemandUpdate
-from service.deps import DemandOwnerOrg, IfMatchHeader, MemberNotGovernment
-from service.idempotency import IdempotencyDep, Outcome
 from service.kit.versions import check_if_match, etag_for
 from service.orm import Demand
 from service.pagination import CursorQuery, LimitQuery, Page, page_of
