@@ -214,7 +214,7 @@ def index_figures(database_url: str, device: str) -> None:
     from service.db import make_engine, make_sessionmakers
     from service.embeddings.loader import load_encoder
     from service.taxonomy import service as taxonomy_service
-    from service.taxonomy.index import TaxonomyRuntime, attach
+    from service.taxonomy.runtime import TaxonomyRuntime, attach
 
     encoder = load_encoder(os.environ.get("TALENTMATCH_ENCODER_BACKEND", "real"), None, device)
     engine = make_engine(database_url)

@@ -131,7 +131,7 @@ class Service:
         from service.db import make_engine, make_sessionmakers
         from service.migrate import upgrade
         from service.taxonomy.importing import import_taxonomy
-        from service.taxonomy.index import TaxonomyRuntime, attach
+        from service.taxonomy.runtime import TaxonomyRuntime, attach
 
         OUT.mkdir(parents=True, exist_ok=True)
         path = OUT / f"normalize-{task.name}.db"

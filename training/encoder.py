@@ -39,7 +39,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from training.onet import load_onet, onet_dir, split, task_fragment
+from training.onet import load_onet, onet_dir, read_tsv, split, task_fragment
 
 SEED = 13
 SCALE = 20.0
@@ -61,13 +61,6 @@ PER_KIND = {"task_dwa": 0.45, "emerging": 0.1, "tool": 0.25, "title": 0.2}
 MAX_PER_TEXT = 8
 
 
-def _rows(path: Path) -> list[dict[str, str]]:
-    import csv
-
-    with path.open(encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
-
-
 def data_checksums(base: Path) -> dict[str, str]:
     return {name: hashlib.sha256((base / name).read_bytes()).hexdigest() for name in FILES}
 
@@ -79,13 +72,13 @@ def onet_pairs(base: Path, total: int, seed: int = SEED) -> dict[str, list[tuple
     fit = {code for code in onet.occupations if split(code) == "fit"}
     kinds: dict[str, set[tuple[str, str]]] = {k: set() for k in PER_KIND}
 
-    dwa_title = {r["DWA ID"]: r["DWA Title"].rstrip(".") for r in _rows(base / "DWA Reference.txt")}
+    dwa_title = {r["DWA ID"]: r["DWA Title"].rstrip(".") for r in read_tsv(base / "DWA Reference.txt")}
     task_text = {t.task_id: t.text for code in fit for t in onet.occupations[code].tasks}
-    for r in _rows(base / "Tasks to DWAs.txt"):
+    for r in read_tsv(base / "Tasks to DWAs.txt"):
         text = task_text.get(r["Task ID"]) if r["O*NET-SOC Code"] in fit else None
         if text and r["DWA ID"] in dwa_title:
             kinds["task_dwa"].add((task_fragment(text, rng.randrange(3)), dwa_title[r["DWA ID"]]))
-    for r in _rows(base / "Emerging Tasks.txt"):
+    for r in read_tsv(base / "Emerging Tasks.txt"):
         if (
             r["O*NET-SOC Code"] in fit
             and r["Category"] == "Revision"
@@ -93,14 +86,14 @@ def onet_pairs(base: Path, total: int, seed: int = SEED) -> dict[str, list[tuple
         ):
             kinds["emerging"].add((r["Task"], r["Original Task"]))
     for name in ("Tools Used.txt", "Technology Skills.txt"):
-        for r in _rows(base / name):
+        for r in read_tsv(base / name):
             if r["O*NET-SOC Code"] in fit and r["Example"] != r["Commodity Title"]:
                 kinds["tool"].add((r["Example"], r["Commodity Title"]))
     for code in fit:
         title = onet.occupations[code].title
         for alt in onet.alternate_titles.get(code, []):
             kinds["title"].add((alt, title))
-    for r in _rows(base / "Sample of Reported Titles.txt"):
+    for r in read_tsv(base / "Sample of Reported Titles.txt"):
         occ = onet.occupations.get(r["O*NET-SOC Code"])
         if occ is not None and occ.code in fit:
             kinds["title"].add((r["Reported Job Title"], occ.title))

@@ -85,7 +85,8 @@ def split(code: str) -> str:
     return "fit" if h < FIT_SHARE else "eval"
 
 
-def _rows(path: Path) -> list[dict[str, str]]:
+def read_tsv(path: Path) -> list[dict[str, str]]:
+    """The rows of an O*NET tab-separated text file (header line first, no quoting)."""
     with path.open(encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
 
@@ -102,24 +103,24 @@ def load_onet(directory: Path | None = None) -> Onet:
         raise FileNotFoundError(f"O*NET 29.2 files not found in {base} (set TALENTMATCH_ONET_DIR)")
     occs = {
         r["O*NET-SOC Code"]: Occupation(r["O*NET-SOC Code"], r["Title"], r["Description"])
-        for r in _rows(base / "Occupation Data.txt")
+        for r in read_tsv(base / "Occupation Data.txt")
     }
-    for r in _rows(base / "Technology Skills.txt"):
+    for r in read_tsv(base / "Technology Skills.txt"):
         occ = occs.get(r["O*NET-SOC Code"])
         if occ is not None:
             occ.tech.append(
                 TechSkill(r["Example"], r["Commodity Code"], r["Commodity Title"], r["Hot Technology"] == "Y")
             )
-    for r in _rows(base / "Task Statements.txt"):
+    for r in read_tsv(base / "Task Statements.txt"):
         occ = occs.get(r["O*NET-SOC Code"])
         if occ is not None:
             occ.tasks.append(Task(r["Task ID"], r["Task"], r["Task Type"] == "Core"))
-    for r in _rows(base / "Related Occupations.txt"):
+    for r in read_tsv(base / "Related Occupations.txt"):
         occ = occs.get(r["O*NET-SOC Code"])
         if occ is not None:
             occ.related.append((r["Related O*NET-SOC Code"], r["Relatedness Tier"], int(r["Index"])))
     alt: dict[str, list[str]] = {}
-    for r in _rows(base / "Alternate Titles.txt"):
+    for r in read_tsv(base / "Alternate Titles.txt"):
         alt.setdefault(r["O*NET-SOC Code"], []).append(r["Alternate Title"])
     return Onet(occs, alt)
 

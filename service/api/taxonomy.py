@@ -9,7 +9,7 @@ from service.db import SessionDep, read_only
 from service.pagination import decode_id_cursor, encode_id_cursor
 from service.taxonomy import repository as repo
 from service.taxonomy import service
-from service.taxonomy.index import TaxonomyRuntime, attach
+from service.taxonomy.runtime import TaxonomyRuntime, attach
 from service.taxonomy.schemas import (
     ExtractedSkill,
     ExtractRequest,

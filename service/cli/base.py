@@ -40,7 +40,7 @@ class Local:
 
     def __init__(self, *, with_encoder: bool = True) -> None:
         from service.db import make_engine, make_sessionmakers
-        from service.taxonomy.index import TaxonomyRuntime, attach
+        from service.taxonomy.runtime import TaxonomyRuntime, attach
 
         self.settings = Settings()
         self.engine = make_engine(self.settings.database_url)

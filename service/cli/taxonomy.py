@@ -22,7 +22,8 @@ from service.settings import Settings
 
 
 def _run_taxonomy_import(source: str, folder: Path, version: str | None) -> None:
-    from service.taxonomy.importers import TaxonomyFileError, parse_esco, parse_onet
+    from service.taxonomy.files import TaxonomyFileError
+    from service.taxonomy.importers import parse_esco, parse_onet
     from service.taxonomy.importing import import_taxonomy
 
     parse = parse_esco if source == "esco" else parse_onet
@@ -73,8 +74,8 @@ def _occupation_encoder(settings: Settings, fallback: Any) -> Any:
 
 
 def _run_occupation_import(parse: Any, where: Path) -> None:
-    from service.occupations import service as occupation_service
-    from service.taxonomy.importers import TaxonomyFileError
+    from service.occupations import importing as occupation_importing
+    from service.taxonomy.files import TaxonomyFileError
 
     with console.status(f"reading {where}"):
         try:
@@ -93,7 +94,7 @@ def _run_occupation_import(parse: Any, where: Path) -> None:
     encoders = [encoder] if encoder is local.encoder else [encoder, local.encoder]
     try:
         with progress() as bars:
-            summary = occupation_service.import_occupations(
+            summary = occupation_importing.import_occupations(
                 local.write, encoders, parsed, progress=Bars(bars)
             )
     finally:

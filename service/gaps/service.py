@@ -25,7 +25,7 @@ from service.demands import repository as demands_repo
 from service.embeddings.cache import embed_texts
 from service.embeddings.encoder import Encoder, companion
 from service.errors import NotFound, Unprocessable
-from service.gaps import analysis
+from service.gaps import analysis, evidence
 from service.gaps.calibration import gap_thresholds
 from service.gaps.schemas import GapAnalysisRequest, ScopeKind
 from service.matching import scoring
@@ -197,7 +197,7 @@ def analyse_curriculum(
     """
     occurrences = occurrences_of(demands)
     lines = group_lines(scorer, occurrences, group=group)
-    items = analysis.curriculum_evidence(courses)
+    items = evidence.curriculum_evidence(courses)
     phrases = list(dict.fromkeys(p for line in lines for p in line.phrases))
     row = {normalize_phrase(p): i for i, p in enumerate(phrases)}
     demanded = scorer.prepare(phrases)

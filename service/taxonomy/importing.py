@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from service import changes
 from service.embeddings import cache as phrase_cache
 from service.embeddings.encoder import Encoder
-from service.kit.imports import ImportCounts
+from service.kit.imports import ImportCounts, diff_by_hash
 from service.kit.progress import NullProgress, Progress
 from service.orm import TaxonomyVersion, utcnow
 from service.taxonomy import repository as repo
@@ -83,37 +83,25 @@ def import_taxonomy(
     t_write = time.perf_counter()
     with sessions() as session, session.begin():
         existing = repo.hashes_for_source(session, parsed.source)
-        new_rows: list[dict[str, Any]] = []
-        changed_rows: list[dict[str, Any]] = []
-        label_rows: list[dict[str, Any]] = []
-        touched: list[str] = []
         progress.start("comparing skills", len(parsed.records))
-        for record in parsed.records:
-            row = _skill_row(record, parsed.source, parsed.version)
-            known = existing.get(record.skill_id)
-            if known is None:
-                new_rows.append(row)
-                label_rows.extend(_label_rows(record))
-            elif known[1] != row["content_hash"]:
-                changed_rows.append({**row, "id": known[0]})
-                touched.append(record.skill_id)
-                label_rows.extend(_label_rows(record))
-            else:
-                summary.unchanged += 1
+        diff = diff_by_hash(
+            parsed.records,
+            existing,
+            key=lambda r: r.skill_id,
+            row=lambda r: _skill_row(r, parsed.source, parsed.version),
+            children=_label_rows,
+        )
         progress.advance(len(parsed.records))
-        wanted = {r.skill_id for r in parsed.records}
-        removed = sorted(set(existing) - wanted)
-        summary.created, summary.updated, summary.removed = len(new_rows), len(changed_rows), len(removed)
-        progress.start("writing skills", len(new_rows) + len(changed_rows) + len(removed))
-        repo.delete_skills(session, removed)
-        repo.delete_labels(session, touched)
-        repo.insert_skills(session, new_rows)
-        repo.update_skills(session, changed_rows)
-        repo.insert_labels(session, label_rows)
-        progress.advance(len(new_rows) + len(changed_rows) + len(removed))
+        summary.count(diff)
+        progress.start("writing skills", diff.writes)
+        repo.delete_skills(session, diff.removed)
+        repo.delete_labels(session, diff.touched)
+        repo.insert_skills(session, diff.new_rows)
+        repo.update_skills(session, diff.changed_rows)
+        repo.insert_labels(session, diff.child_rows)
+        progress.advance(diff.writes)
         latest = repo.latest_version(session, parsed.source)
-        changed = bool(new_rows or changed_rows or removed)
-        if changed or latest is None or latest.version != parsed.version:
+        if summary.changed or latest is None or latest.version != parsed.version:
             repo.add_version(
                 session,
                 TaxonomyVersion(

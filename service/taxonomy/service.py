@@ -15,7 +15,8 @@ from service.errors import Unprocessable
 from service.orm import TaxonomyVersion
 from service.taxonomy import extraction, zh_extraction
 from service.taxonomy import repository as repo
-from service.taxonomy.index import TaxonomyIndex, TaxonomyRuntime, runtime_for
+from service.taxonomy.index import TaxonomyIndex
+from service.taxonomy.runtime import TaxonomyRuntime, runtime_for
 from service.text import has_cjk, normalize_phrase
 
 CANONICAL_MIN = 0.8

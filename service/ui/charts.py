@@ -129,45 +129,52 @@ def hbar_chart(
     """
     top = scale_max if scale_max is not None else max((r.total for r in rows), default=0.0)
     top = top if top > 0 else 1.0
-    n = max(len(rows), 1)
     cls = f"chart hbar {extra_class}".strip()
 
-    bar_w = WIDTH - LABEL_W - NOTE_W
+    return Markup(
+        _hbar(rows, chart_id, f"{cls} wide", title, desc, top, hatch_remainder, narrow=False)
+        + _hbar(rows, f"{chart_id}-narrow", f"{cls} narrow", title, desc, top, hatch_remainder, narrow=True)
+    )
+
+
+def _hbar(
+    rows: Sequence[BarRow],
+    chart_id: str,
+    cls: str,
+    title: str,
+    desc: str,
+    top: float,
+    hatch_remainder: bool,
+    *,
+    narrow: bool,
+) -> str:
+    """One layout of :func:`hbar_chart`. Wide: label | bar | note on one line. Narrow: the label and the
+    note share a line above a bar as wide as the chart; the label gets the units the note leaves."""
+    width, row_h = (NARROW_W, NARROW_ROW_H) if narrow else (WIDTH, ROW_H)
     pattern_id = f"{chart_id}-hatch"
-    wide = [
-        _svg_open(chart_id, f"{cls} wide", WIDTH, TOP * 2 + ROW_H * n, title, desc, len(rows)),
+    parts = [
+        _svg_open(chart_id, cls, width, TOP * 2 + row_h * max(len(rows), 1), title, desc, len(rows)),
         f"<defs>{_hatch(pattern_id)}</defs>",
     ]
+    bar_w = NARROW_W if narrow else WIDTH - LABEL_W - NOTE_W
     for i, row in enumerate(rows):
-        y = TOP + i * ROW_H
-        wide.append(
-            f'<g class="row{" emphasis" if row.emphasis else ""}">'
-            + _text("label", LABEL_W - 8, y + BAR_H - 4, row.label, LABEL_UNITS, "end")
-            + _bar(row, LABEL_W, y, bar_w / top, BAR_H, pattern_id, hatch_remainder)
-            + _text("note", LABEL_W + bar_w + 8, y + BAR_H - 4, row.note, NOTE_UNITS)
-            + "</g>"
-        )
-    wide.append("</svg>")
-
-    narrow_id = f"{chart_id}-narrow"
-    narrow_pattern = f"{narrow_id}-hatch"
-    narrow = [
-        _svg_open(narrow_id, f"{cls} narrow", NARROW_W, TOP * 2 + NARROW_ROW_H * n, title, desc, len(rows)),
-        f"<defs>{_hatch(narrow_pattern)}</defs>",
-    ]
-    for i, row in enumerate(rows):
-        y = TOP + i * NARROW_ROW_H
-        note = _short(row.note, NOTE_UNITS)
-        label_units = max(12, NARROW_UNITS - sum(_units(c) for c in note) - 2)
-        narrow.append(
-            f'<g class="row{" emphasis" if row.emphasis else ""}">'
-            + _text("label", 0, y + 12, row.label, label_units)
-            + _text("note", NARROW_W, y + 12, row.note, NOTE_UNITS, "end")
-            + _bar(row, 0, y + 18, NARROW_W / top, BAR_H, narrow_pattern, hatch_remainder)
-            + "</g>"
-        )
-    narrow.append("</svg>")
-    return Markup("".join(wide + narrow))
+        y = TOP + i * row_h
+        if narrow:
+            note_units = sum(_units(c) for c in _short(row.note, NOTE_UNITS))
+            body = (
+                _text("label", 0, y + 12, row.label, max(12, NARROW_UNITS - note_units - 2))
+                + _text("note", NARROW_W, y + 12, row.note, NOTE_UNITS, "end")
+                + _bar(row, 0, y + 18, bar_w / top, BAR_H, pattern_id, hatch_remainder)
+            )
+        else:
+            body = (
+                _text("label", LABEL_W - 8, y + BAR_H - 4, row.label, LABEL_UNITS, "end")
+                + _bar(row, LABEL_W, y, bar_w / top, BAR_H, pattern_id, hatch_remainder)
+                + _text("note", LABEL_W + bar_w + 8, y + BAR_H - 4, row.note, NOTE_UNITS)
+            )
+        parts.append(f'<g class="row{" emphasis" if row.emphasis else ""}">{body}</g>')
+    parts.append("</svg>")
+    return "".join(parts)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from service.db import make_engine
 from service.occupations.importers import parse_csco, split_tasks
 from service.orm import Occupation, OccupationSkill, PhraseEmbedding, TaxonomyVersion
-from service.taxonomy.importers import TaxonomyFileError
+from service.taxonomy.files import TaxonomyFileError
 from tests.cli.conftest import Invoke
 from tests.cli.test_taxonomy_import import cell
 from tests.occupations.conftest import ESCO_SAMPLE, ROWS, needs_esco_sample, write_csco

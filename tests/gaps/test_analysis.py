@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from service.gaps import analysis as a
+from service.gaps import evidence as ev
 
 TH = a.Thresholds(met=0.5, partial=0.2)
 
@@ -66,21 +67,21 @@ def test_cluster_phrases_average_linkage_cut_at_threshold() -> None:
 
 
 def test_outcome_units_drop_lead_ins_and_split_clauses() -> None:
-    units = a.outcome_units("Students will be able to set up CNC lathes, and read drawings to check parts")
+    units = ev.outcome_units("Students will be able to set up CNC lathes, and read drawings to check parts")
     assert units[0] == "Students will be able to set up CNC lathes, and read drawings to check parts"
     assert "set up CNC lathes" in units
     assert "read drawings to check parts" in units
     assert "read drawings" in units
-    assert a.outcome_units("能够编写PLC程序并调试自动化生产线")[1:] == [
+    assert ev.outcome_units("能够编写PLC程序并调试自动化生产线")[1:] == [
         "编写PLC程序并调试自动化生产线",
         "编写PLC程序",
         "调试自动化生产线",
     ]
-    assert a.outcome_units("Welding") == ["Welding"]
+    assert ev.outcome_units("Welding") == ["Welding"]
 
 
 def test_evidence_items_keep_the_whole_outcome_as_text() -> None:
-    items = a.curriculum_evidence(
+    items = ev.curriculum_evidence(
         [
             {"id": "c1", "title": "Workshop", "learning_outcomes": ["Able to weld, and grind"], "skills": []},
             {"title": "Drawing", "skills": [{"name": "CAD"}, "blueprints"]},
@@ -102,9 +103,9 @@ def test_evidence_items_keep_the_whole_outcome_as_text() -> None:
 def test_assess_statuses_evidence_and_nearest_course() -> None:
     lines = a.group_skills([occ("a", 5, 1, "d"), occ("b", 4, 1, "d"), occ("c", 3, 1, "d")])
     items = [
-        a.EvidenceItem(0, "c0", "Course 0", "t0", "title"),
-        a.EvidenceItem(1, "c1", "Course 1", "t1", "outcome"),
-        a.EvidenceItem(1, "c1", "Course 1", "t2", "skill"),
+        ev.EvidenceItem(0, "c0", "Course 0", "t0", "title"),
+        ev.EvidenceItem(1, "c1", "Course 1", "t1", "outcome"),
+        ev.EvidenceItem(1, "c1", "Course 1", "t2", "skill"),
     ]
     cov = np.array([[0.9, 0.1, 0.3], [0.0, 0.3, 0.1], [0.0, 0.05, 0.0]], dtype=np.float32)
     sim = np.array([[0.9, 0.4, 0.5], [0.2, 0.5, 0.3], [0.1, 0.35, 0.3]], dtype=np.float32)

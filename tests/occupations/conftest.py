@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from service.occupations import service as occupation_service
+from service.occupations import importing as occupation_importing
 from service.occupations.importers import parse_csco, parse_esco_occupations
 from tests.builders import Org, make_org
 from tests.taxonomy.conftest import import_esco
@@ -85,8 +85,8 @@ def needs_esco_sample() -> None:
         pytest.skip(f"{ESCO_SAMPLE} is absent")
 
 
-def import_csco(app: FastAPI, path: Path) -> occupation_service.ImportSummary:
-    return occupation_service.import_occupations(
+def import_csco(app: FastAPI, path: Path) -> occupation_importing.ImportSummary:
+    return occupation_importing.import_occupations(
         app.state.write_sessions, app.state.encoder, parse_csco(path)
     )
 
@@ -94,7 +94,7 @@ def import_csco(app: FastAPI, path: Path) -> occupation_service.ImportSummary:
 def import_esco_sample(app: FastAPI) -> None:
     needs_esco_sample()
     import_esco(app, ESCO_SAMPLE)
-    occupation_service.import_occupations(
+    occupation_importing.import_occupations(
         app.state.write_sessions, app.state.encoder, parse_esco_occupations(ESCO_SAMPLE, version="v1.1.1")
     )
 

@@ -244,7 +244,7 @@ def test_retention_command_line(
 def _memories_holding(app: FastAPI, marker: str) -> list[str]:
     """Which of the process's in-memory phrase structures still hold text containing ``marker``."""
     from service.embeddings.cache import RECENT
-    from service.taxonomy.index import TaxonomyRuntime
+    from service.taxonomy.runtime import TaxonomyRuntime
 
     engine = app.state.matching
     found = []
