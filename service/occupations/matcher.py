@@ -14,7 +14,7 @@ scored against every occupation through
 fused as a weighted sum whose weights depend on the script of the title (CJK or not); an exact name
 scores 1.0, and an alternative part counts ``alternative_weight`` times its score. The weights come
 from ``models/occupation_fusion.json``, fitted by ``python -m training.occupation_fusion`` on O*NET
-reported titles and CSCO aliases only. Pure numpy / scikit-learn: no SQL, no HTTP.
+reported titles and CSCO aliases only. Pure numpy (the TF-IDF in :mod:`.char_tfidf`): no SQL, no HTTP.
 """
 
 from __future__ import annotations
@@ -25,9 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
 
+from service.occupations.char_tfidf import CharTfidf
 from service.occupations.titles import clean_title
 from service.paths import runtime_file
 from service.text import has_cjk, normalize_phrase
@@ -137,10 +136,8 @@ class _Block:
         self.starts = np.asarray(starts, dtype=np.int64)
         sizes = np.diff(np.append(self.starts, len(norms)))
         self.owner = np.repeat(np.arange(len(starts)), sizes)
-        self.vectorizer = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True, dtype=np.float32
-        )
-        self.lexical = sp.csr_matrix(self.vectorizer.fit_transform([n or " " for n in norms]))
+        self.vectorizer = CharTfidf([n or " " for n in norms])
+        self.lexical = self.vectorizer.matrix
         dtype = np.float16 if len(norms) > FLOAT16_ABOVE else np.float32
         self.vectors: dict[str, np.ndarray] = {}
         self.centroids: dict[str, np.ndarray] = {}
