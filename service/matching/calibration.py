@@ -112,7 +112,7 @@ class Bridge:
     """The multilingual channel on the main channel's scale: a multilingual cosine ``u`` counts as the
     fused similarity ``scale * u + shift``, the one whose calibrated coverage (main curve) equals the
     multilingual curve's ``sigmoid(a_m * u + b_m)``. Used only where a text holds CJK characters
-    (:func:`service.matching.scoring.cross_lingual`). A cosine under ``floor_cos`` is no evidence: 0
+    (:func:`service.matching.crosslingual.cross_lingual`). A cosine under ``floor_cos`` is no evidence: 0
     (:func:`load_bridge` sets it where the bridged value reaches the main curve's ``partial``)."""
 
     encoder: str

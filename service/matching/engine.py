@@ -17,8 +17,8 @@ from starlette.datastructures import State
 from service import changes
 from service.embeddings.cache import embed_texts, forget_phrases, register_forgetter
 from service.embeddings.encoder import Encoder, EncoderUnavailable, companion
+from service.matching import crosslingual, scoring
 from service.matching import repository as repo
-from service.matching import scoring
 from service.matching.calibration import Calibration, load_bridge, load_calibration
 from service.matching.index import GraduateIndex
 from service.matching.lexical import LexicalModel, default_model
@@ -42,7 +42,7 @@ class MatchingEngine:
 
     With ``ml_encoder`` (the multilingual encoder, when its channel is on and its curve is fitted),
     every phrase also gets its multilingual vector (cached under that encoder's own key), and pairs
-    where a text holds CJK characters are scored through it too (:func:`scoring.cross_lingual`).
+    where a text holds CJK characters are scored through it too (:func:`crosslingual.cross_lingual`).
     """
 
     def __init__(
@@ -90,12 +90,12 @@ class MatchingEngine:
     def ml_for(
         self, session: Session, demand: scoring.DemandSkills, texts: list[str], *, store: bool = True
     ) -> np.ndarray | None:
-        """The multilingual vectors :func:`scoring.cross_lingual` reads for ``demand`` against ``texts``
-        (:func:`scoring.ml_needed`), or None when the channel is off."""
+        """The multilingual vectors :func:`crosslingual.cross_lingual` reads for ``demand`` against ``texts``
+        (:func:`crosslingual.ml_needed`), or None when the channel is off."""
         encoder = self.ml_encoder
         if encoder is None:
             return None
-        return scoring.ml_needed(
+        return crosslingual.ml_needed(
             lambda part: embed_texts(session, encoder, part, store=store), encoder.dim, demand.trust, texts
         )
 

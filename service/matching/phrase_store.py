@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from service.matching import scoring
+from service.matching import crosslingual, scoring
 from service.matching.calibration import Bridge, Calibration, boost_lexical
 from service.matching.lexical import N_FEATURES, LexicalModel, latin_share
 from service.text import normalize_phrase
@@ -29,7 +29,7 @@ class PhraseStore:
     ) -> None:
         self.dim = dim
         self.lexical = lexical
-        # the multilingual channel: its vectors as bfloat16 rows (P, ml_dim; scoring.to_bf16), when on
+        # the multilingual channel: its vectors as bfloat16 rows (P, ml_dim; crosslingual.to_bf16), when on
         self.ml_dim = ml_dim if bridge is not None else 0
         self.bridge = bridge if self.ml_dim else None
         self._ml = np.zeros((max(capacity, 1) if self.ml_dim else 0, self.ml_dim), dtype=np.uint16)
@@ -70,7 +70,7 @@ class PhraseStore:
     @property
     def ml(self) -> np.ndarray | None:
         """(P, ml_dim) float32 multilingual vectors, or None when the channel is off."""
-        return scoring.from_bf16(self._ml[: len(self.texts)]) if self.ml_dim else None
+        return crosslingual.from_bf16(self._ml[: len(self.texts)]) if self.ml_dim else None
 
     def ids(self, texts: Sequence[str]) -> np.ndarray:
         """Ids of ``texts`` (normalised), -1 for a phrase not in the store."""
@@ -124,7 +124,7 @@ class PhraseStore:
                 self._vecs_t[:, start:end] = np.asarray(vecs, dtype=np.float32)[fresh_rows].T
                 self._trust[start:end] = latin_share(fresh)
                 if self.ml_dim and ml is not None:
-                    self._ml[start:end] = scoring.to_bf16(np.asarray(ml, dtype=np.float32)[fresh_rows])
+                    self._ml[start:end] = crosslingual.to_bf16(np.asarray(ml, dtype=np.float32)[fresh_rows])
                 self._lex_pending.append(self.lexical.transform(fresh))
                 self.texts.extend(fresh)
             return np.asarray([self._ids[key] for key in keys], dtype=np.int64)
@@ -225,7 +225,7 @@ class PhraseStore:
         np.clip(out, 0.0, 1.0, out=out)
         if self.bridge is not None and demand.ml is not None:
             ml = self._ml[:p]
-            scoring.cross_lingual(out, self.bridge, demand.ml, demand.trust, ml, self.trust[:p])
+            crosslingual.cross_lingual(out, self.bridge, demand.ml, demand.trust, ml, self.trust[:p])
         return out
 
     def nbytes(self) -> int:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from service.app import create_app
 from service.matching.calibration import Bridge
-from service.matching.scoring import cross_lingual, from_bf16, to_bf16
+from service.matching.crosslingual import cross_lingual, from_bf16, to_bf16
 from service.orm import PhraseEmbedding
 from service.settings import Settings
 from tests.builders import make_demand, make_graduate, make_org
