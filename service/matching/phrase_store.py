@@ -29,10 +29,13 @@ class PhraseStore:
     ) -> None:
         self.dim = dim
         self.lexical = lexical
-        # the multilingual channel: its vectors as bfloat16 rows (P, ml_dim; crosslingual.to_bf16), when on
+        # the multilingual channel, when on: its vectors as int8 rows (P, ml_dim) and a scale per row
+        # (crosslingual.Int8Rows)
         self.ml_dim = ml_dim if bridge is not None else 0
         self.bridge = bridge if self.ml_dim else None
-        self._ml = np.zeros((max(capacity, 1) if self.ml_dim else 0, self.ml_dim), dtype=np.uint16)
+        ml_rows = max(capacity, 1) if self.ml_dim else 0
+        self._ml = np.zeros((ml_rows, self.ml_dim), dtype=np.int8)
+        self._ml_scale = np.zeros(ml_rows, dtype=np.float32)
         self.texts: list[str] = []
         self._ids: dict[str, int] = {}
         # vectors stored transposed, (dim, capacity): the query is one (k, dim) @ (dim, P) product
@@ -70,7 +73,10 @@ class PhraseStore:
     @property
     def ml(self) -> np.ndarray | None:
         """(P, ml_dim) float32 multilingual vectors, or None when the channel is off."""
-        return crosslingual.from_bf16(self._ml[: len(self.texts)]) if self.ml_dim else None
+        return self._ml_rows(len(self.texts)).f32() if self.ml_dim else None
+
+    def _ml_rows(self, p: int) -> crosslingual.Int8Rows:
+        return crosslingual.Int8Rows(self._ml[:p], self._ml_scale[:p])
 
     def ids(self, texts: Sequence[str]) -> np.ndarray:
         """Ids of ``texts`` (normalised), -1 for a phrase not in the store."""
@@ -124,7 +130,9 @@ class PhraseStore:
                 self._vecs_t[:, start:end] = np.asarray(vecs, dtype=np.float32)[fresh_rows].T
                 self._trust[start:end] = latin_share(fresh)
                 if self.ml_dim and ml is not None:
-                    self._ml[start:end] = crosslingual.to_bf16(np.asarray(ml, dtype=np.float32)[fresh_rows])
+                    rows = crosslingual.Int8Rows.of(np.asarray(ml, dtype=np.float32)[fresh_rows])
+                    self._ml[start:end] = rows.q
+                    self._ml_scale[start:end] = rows.scale
                 self._lex_pending.append(self.lexical.transform(fresh))
                 self.texts.extend(fresh)
             return np.asarray([self._ids[key] for key in keys], dtype=np.int64)
@@ -149,6 +157,7 @@ class PhraseStore:
             self._trust[cols] = 1.0
             if self.ml_dim:
                 self._ml[cols] = 0
+                self._ml_scale[cols] = 0.0
             lex = self._merge_lexical().copy()  # readers may hold the old matrix: never edit in place
             lex.data[np.isin(lex.indices, cols)] = 0.0
             lex.eliminate_zeros()
@@ -165,9 +174,11 @@ class PhraseStore:
         trust_new[:n] = self._trust[:n]
         self._vecs_t, self._trust = vecs_new, trust_new
         if self.ml_dim:
-            ml_new = np.zeros((max(cap, n, 1), self.ml_dim), dtype=np.uint16)
+            ml_new = np.zeros((max(cap, n, 1), self.ml_dim), dtype=np.int8)
             ml_new[:n] = self._ml[:n]
-            self._ml = ml_new
+            scale_new = np.zeros(max(cap, n, 1), dtype=np.float32)
+            scale_new[:n] = self._ml_scale[:n]
+            self._ml, self._ml_scale = ml_new, scale_new
 
     def shrink(self, headroom: int = 1024) -> None:
         """Give back the unused capacity (after a bulk load), keeping ``headroom`` free slots."""
@@ -224,10 +235,10 @@ class PhraseStore:
         out[rows, cols] = np.maximum(out[rows, cols], glex)
         np.clip(out, 0.0, 1.0, out=out)
         if self.bridge is not None and demand.ml is not None:
-            ml = self._ml[:p]
+            ml = self._ml_rows(p)
             crosslingual.cross_lingual(out, self.bridge, demand.ml, demand.trust, ml, self.trust[:p])
         return out
 
     def nbytes(self) -> int:
         lex = self._lex_t.data.nbytes + self._lex_t.indices.nbytes + self._lex_t.indptr.nbytes
-        return int(self._vecs_t.nbytes + self._trust.nbytes + self._ml.nbytes + lex)
+        return int(self._vecs_t.nbytes + self._trust.nbytes + self._ml.nbytes + self._ml_scale.nbytes + lex)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from service.app import create_app
 from service.matching.calibration import Bridge
-from service.matching.crosslingual import cross_lingual, from_bf16, to_bf16
+from service.matching.crosslingual import Int8Rows, cross_lingual
 from service.orm import PhraseEmbedding
 from service.settings import Settings
 from tests.builders import make_demand, make_graduate, make_org
@@ -150,9 +150,14 @@ def test_stored_multilingual_vectors_keep_their_cosines() -> None:
     rng = np.random.default_rng(1)
     vecs = rng.standard_normal((50, 512)).astype(np.float32)
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-    back = from_bf16(to_bf16(vecs))
+    rows = Int8Rows.of(vecs)
+    assert rows.q.dtype == np.int8 and rows.q.nbytes == vecs.nbytes // 4
+    back = rows.f32()
     assert back.dtype == np.float32
     assert np.abs(back @ vecs.T - vecs @ vecs.T).max() < 5e-3
+    # the product the scoring takes (scales applied after) is the same as through float32 rows
+    assert np.allclose(rows.dot_t(vecs[:7]), vecs[:7] @ back.T, atol=1e-5)
+    assert np.array_equal(Int8Rows.of(np.zeros((2, 512), np.float32)).f32(), np.zeros((2, 512)))
 
 
 def test_english_teaching_of_a_chinese_skill_is_shown_not_called_a_gap(ml_client: TestClient) -> None:
