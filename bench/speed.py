@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from service.ops.idle_trim import IDLE_SECONDS
 from training.onet import ATTRIBUTION, CACHE_DIR, EmbeddingCache, load_onet, task_fragment, tech_variant
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -455,8 +456,14 @@ def http_timings(url: str, data_path: Path, queries: int, admin_key: str | None)
             )
         if proc is not None:
             encoders = "both encoders" if multilingual else "encoder"
+            busy = rss_mb(proc.pid)
+            time.sleep(3 * IDLE_SECONDS)  # the idle heap trim runs once no request has run for a second
             rows.append(
-                f"| resident memory of the API process ({encoders} + index + app) "
+                f"| resident memory of the API process ({encoders} + index + app), right after the "
+                f"last request | {busy:.0f} MiB |"
+            )
+            rows.append(
+                f"| resident memory of the API process ({encoders} + index + app), idle "
                 f"| {rss_mb(proc.pid):.0f} MiB (target <= 600) |"
             )
     finally:
@@ -559,7 +566,7 @@ def main() -> None:
         "--multilingual",
         action="store_true",
         help="in process: also load the multilingual encoder and keep every phrase's multilingual vector "
-        "(bfloat16) in the index, as the service does by default; then also time demands with 5 Chinese "
+        "(int8 rows) in the index, as the service does by default; then also time demands with 5 Chinese "
         "skills",
     )
     parser.add_argument("--embed-file", help=argparse.SUPPRESS)

@@ -2,7 +2,8 @@
 error responses.
 
 ``install(app, settings)`` wires them into an app built by ``create_app``; middleware order, outermost
-first: trusted proxies (client address from X-Forwarded-For) -> request context (request id,
+first: the idle heap trim (gives freed heap back once no request has run for a second) -> trusted
+proxies (client address from X-Forwarded-For) -> request context (request id,
 access log, metrics, last-resort 500) -> rate limit -> admission
 (503 over the expensive-work limit) -> body cap.
 """
@@ -18,6 +19,7 @@ from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 
 from service.ops import metrics
 from service.ops.admission import Admission, overloaded_response
+from service.ops.idle_trim import IdleHeapTrim
 from service.ops.logs import configure_logging
 from service.ops.middleware import RequestContext
 from service.ops.openapi import install_problem_responses
@@ -87,6 +89,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(RateLimit, fastapi_app=app, limit_per_minute=settings.rate_limit_per_minute)
     app.add_middleware(RequestContext, fastapi_app=app)
     app.add_middleware(TrustedProxies, networks=parse_networks(settings.trusted_proxies))
+    app.add_middleware(IdleHeapTrim)
     # Before any router is included: included routes copy the app's dependencies when included.
     app.router.dependencies.append(Depends(reject_unknown_query))
     app.include_router(router)
