@@ -42,7 +42,9 @@ class PieceTokenizer:
 
         self._sp = sentencepiece.SentencePieceProcessor(model_file=str(model_file))
 
-    def encode(self, text: str, out_type: type = int, add_bos: bool = True, add_eos: bool = True) -> list[int]:
+    def encode(
+        self, text: str, out_type: type = int, add_bos: bool = True, add_eos: bool = True
+    ) -> list[int]:
         if out_type is not int:
             raise ValueError("PieceTokenizer gives ids only")
         ids: list[int] = self._sp.encode(text)
