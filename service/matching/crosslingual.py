@@ -34,9 +34,6 @@ class Int8Rows:
         q = np.clip(np.rint(v / safe[:, None]), -127, 127).astype(np.int8)
         return cls(q, scale)
 
-    def __len__(self) -> int:
-        return len(self.q)
-
     def rows(self, index: slice | np.ndarray) -> Int8Rows:
         return Int8Rows(self.q[index], self.scale[index])
 
@@ -49,14 +46,11 @@ class Int8Rows:
         return (np.asarray(left, dtype=np.float32) @ self.q.astype(np.float32).T) * self.scale[None, :]
 
 
-def _dot_t(left: np.ndarray, rows: np.ndarray | Int8Rows) -> np.ndarray:
+def _dot_t(left: np.ndarray, rows: np.ndarray | Int8Rows, index: slice | np.ndarray) -> np.ndarray:
+    """``left @ rows[index].T`` in float32, for float rows or :class:`Int8Rows`."""
     if isinstance(rows, Int8Rows):
-        return rows.dot_t(left)
-    return left @ np.asarray(rows, dtype=np.float32).T
-
-
-def _take(rows: np.ndarray | Int8Rows, index: slice | np.ndarray) -> np.ndarray | Int8Rows:
-    return rows.rows(index) if isinstance(rows, Int8Rows) else rows[index]
+        return rows.rows(index).dot_t(left)
+    return left @ np.asarray(rows[index], dtype=np.float32).T
 
 
 def cross_lingual(
@@ -87,11 +81,11 @@ def cross_lingual(
         rows = d_ml[cjk_rows]
         for start in range(0, p, block):
             stop = min(p, start + block)
-            u = _dot_t(rows, _take(phrase_ml, slice(start, stop)))
+            u = _dot_t(rows, phrase_ml, slice(start, stop))
             out[cjk_rows, start:stop] = np.maximum(out[cjk_rows, start:stop], bridge.similarity(u))
     other = np.setdiff1d(np.arange(k), cjk_rows)
     if other.size and cjk_cols.size:
-        u = _dot_t(d_ml[other], _take(phrase_ml, cjk_cols))
+        u = _dot_t(d_ml[other], phrase_ml, cjk_cols)
         grid = np.ix_(other, cjk_cols)
         out[grid] = np.maximum(out[grid], bridge.similarity(u))
     np.clip(out, 0.0, 1.0, out=out)

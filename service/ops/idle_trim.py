@@ -11,7 +11,6 @@ live size. Trimming after every request instead would cost each request a walk o
 from __future__ import annotations
 
 import asyncio
-import time
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -28,9 +27,7 @@ class IdleHeapTrim:
         self.app = app
         self.idle_seconds = idle_seconds
         self.active = 0
-        self.last_end = 0.0
         self.dirty = False  # a request ran since the last trim
-        self.trims = 0
         self._timer: asyncio.TimerHandle | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -43,23 +40,15 @@ class IdleHeapTrim:
             await self.app(scope, receive, send)
         finally:
             self.active -= 1
-            self.last_end = time.monotonic()
             if self.active == 0:
-                self._schedule(self.idle_seconds)
-
-    def _schedule(self, delay: float) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = asyncio.get_running_loop().call_later(delay, self._check)
+                # restarted by every request that ends, so it fires idle_seconds after the last one
+                if self._timer is not None:
+                    self._timer.cancel()
+                self._timer = asyncio.get_running_loop().call_later(self.idle_seconds, self._check)
 
     def _check(self) -> None:
         self._timer = None
-        if self.active or not self.dirty:
-            return
-        wait = self.last_end + self.idle_seconds - time.monotonic()
-        if wait > 0:
-            self._schedule(wait)
+        if self.active or not self.dirty:  # a request began since: its end starts a new wait
             return
         self.dirty = False
-        self.trims += 1
         asyncio.get_running_loop().run_in_executor(None, trim_heap)
