@@ -7,6 +7,9 @@ instead of deadlocking on a read-to-write upgrade. PostgreSQL uses psycopg 3.
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, TypeVar
 
@@ -17,6 +20,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# How long an erasure's request waits for readers before the WAL is truncated in the background
+# (tries of WAL_TRUNCATE_RETRY_PATIENCE_S each).
+WAL_TRUNCATE_PATIENCE_S = 5.0
+WAL_TRUNCATE_RETRY_PATIENCE_S = 60.0
+WAL_TRUNCATE_TRIES = 60
+
+log = logging.getLogger(__name__)
 
 
 def normalise_url(url: str) -> str:
@@ -122,25 +132,78 @@ def mark_erasure(session: Session) -> None:
     session.info["erasure"] = True
 
 
-def truncate_wal(engine: Engine) -> None:
+def truncate_wal(engine: Engine, *, patience: float = WAL_TRUNCATE_PATIENCE_S) -> bool:
     """SQLite: copy the WAL into the database and truncate it to zero bytes, so erased rows do not
-    survive in it (secure_delete overwrites them in the database file). No-op elsewhere; PostgreSQL's
-    WAL and dead tuples are covered in docs/operations.md."""
+    survive in it (secure_delete overwrites them in the database file); whether it is now empty.
+    Always true elsewhere: PostgreSQL's WAL and dead tuples are covered in docs/operations.md.
+
+    A TRUNCATE checkpoint must wait until no reader uses an older snapshot. It waits here, between
+    attempts made with no busy handler, never inside SQLite's busy handler: there the checkpoint keeps
+    the write lock while it waits, so a reader that wants to write meanwhile (a request storing newly
+    embedded phrases in a short transaction of its own) waits for the checkpoint while the checkpoint
+    waits for it, both until ``busy_timeout``. Gives up after ``patience`` seconds.
+    """
     if not is_sqlite(engine):
-        return
+        return True
+    deadline = time.monotonic() + patience
+    pause = 0.002
     raw = engine.raw_connection()  # outside any transaction: a checkpoint cannot run inside one
     try:
         cursor = raw.cursor()
-        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        cursor.close()
+        cursor.execute("PRAGMA busy_timeout=0")
+        try:
+            while True:
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                busy, _frames, _copied = cursor.fetchone() or (1, 0, 0)
+                if not busy:
+                    return True
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(pause)
+                pause = min(2 * pause, 0.05)
+        finally:
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.close()
     finally:
         raw.close()
+
+
+_truncating: set[int] = set()
+_truncating_lock = threading.Lock()
+
+
+def erase_from_wal(engine: Engine) -> None:
+    """After an erasure commits: truncate the WAL now, or, when a long reader (a start-up load of
+    every graduate) holds an older snapshot for longer than the patience, in a background thread that
+    tries again until it can. The request is not held for that reader."""
+    if truncate_wal(engine):
+        return
+    with _truncating_lock:
+        if id(engine) in _truncating:
+            return
+        _truncating.add(id(engine))
+    log.warning("the write-ahead log still holds erased rows (a reader is busy); truncating it later")
+
+    def retry() -> None:
+        try:
+            for _ in range(WAL_TRUNCATE_TRIES):
+                if truncate_wal(engine, patience=WAL_TRUNCATE_RETRY_PATIENCE_S):
+                    log.info("write-ahead log truncated after an erasure")
+                    return
+            log.error("the write-ahead log could not be truncated after an erasure; it will be at the next")
+        except Exception:
+            log.exception("truncating the write-ahead log after an erasure failed")
+        finally:
+            with _truncating_lock:
+                _truncating.discard(id(engine))
+
+    threading.Thread(target=retry, name="wal-truncate", daemon=True).start()
 
 
 def after_commit(session: Session) -> None:
     if session.info.pop("erasure", False):
         bind = session.get_bind()
-        truncate_wal(bind if isinstance(bind, Engine) else bind.engine)
+        erase_from_wal(bind if isinstance(bind, Engine) else bind.engine)
 
 
 def get_session(request: Request) -> Iterator[Session]:

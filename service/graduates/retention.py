@@ -23,7 +23,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from service.db import make_engine, make_sessionmakers, truncate_wal
+from service.db import erase_from_wal, make_engine, make_sessionmakers
 from service.graduates import repository as repo
 from service.graduates import service as graduates_service
 from service.ops import metrics
@@ -60,7 +60,7 @@ def erase_expired(engine: Engine, years: int, *, now: datetime | None = None) ->
                 if graduate is not None:
                     graduates_service.delete(session, graduate)
         if session.info.pop("erasure", False):
-            truncate_wal(engine)
+            erase_from_wal(engine)
         erased += len(ids)
         metrics.retention_erased.inc(len(ids))
         if len(ids) < BATCH:
