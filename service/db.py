@@ -132,7 +132,7 @@ def mark_erasure(session: Session) -> None:
     session.info["erasure"] = True
 
 
-def truncate_wal(engine: Engine, *, patience: float = WAL_TRUNCATE_PATIENCE_S) -> bool:
+def truncate_wal(engine: Engine, *, patience: float) -> bool:
     """SQLite: copy the WAL into the database and truncate it to zero bytes, so erased rows do not
     survive in it (secure_delete overwrites them in the database file); whether it is now empty.
     Always true elsewhere: PostgreSQL's WAL and dead tuples are covered in docs/operations.md.
@@ -176,7 +176,7 @@ def erase_from_wal(engine: Engine) -> None:
     """After an erasure commits: truncate the WAL now, or, when a long reader (a start-up load of
     every graduate) holds an older snapshot for longer than the patience, in a background thread that
     tries again until it can. The request is not held for that reader."""
-    if truncate_wal(engine):
+    if truncate_wal(engine, patience=WAL_TRUNCATE_PATIENCE_S):
         return
     with _truncating_lock:
         if id(engine) in _truncating:
