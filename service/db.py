@@ -11,10 +11,11 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,6 +26,8 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 WAL_TRUNCATE_PATIENCE_S = 5.0
 WAL_TRUNCATE_RETRY_PATIENCE_S = 60.0
 WAL_TRUNCATE_TRIES = 60
+# How long a write that is only an optimisation (:func:`brief_write`) waits for a lock.
+BRIEF_WRITE_WAIT_S = 0.25
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +106,33 @@ def make_sessionmakers(engine: Engine) -> tuple[sessionmaker[Session], sessionma
     write_engine = engine.execution_options(sqlite_begin="IMMEDIATE") if is_sqlite(engine) else engine
     write = sessionmaker(bind=write_engine, expire_on_commit=False, autoflush=True, info={"writer": True})
     return read, write
+
+
+@contextmanager
+def brief_write(engine: Engine, wait_s: float = BRIEF_WRITE_WAIT_S) -> Iterator[Session]:
+    """A write transaction of its own that waits at most ``wait_s`` for a lock, then raises
+    (``OperationalError``): for writes that only save work later (the phrase-vector cache).
+
+    They are made by threads that may hold something a writer is waiting for: the graduate index's
+    sync holds its lock while it stores new phrase vectors, and a stored-match request, which holds
+    SQLite's write lock, waits for that lock. Waiting the full ``busy_timeout`` there stalls both for
+    30 s; giving up costs only a later re-embedding. On SQLite the connection's busy timeout is
+    lowered for this transaction; on PostgreSQL, ``lock_timeout``.
+    """
+    if not is_sqlite(engine):
+        with Session(bind=engine) as session, session.begin():
+            session.execute(text(f"SET LOCAL lock_timeout = {max(1, int(wait_s * 1000))}"))
+            yield session
+        return
+    with engine.connect() as conn:
+        raw = conn.connection.dbapi_connection  # no transaction is open on it yet
+        assert raw is not None
+        raw.execute(f"PRAGMA busy_timeout={max(1, int(wait_s * 1000))}")
+        try:
+            with Session(bind=conn.execution_options(sqlite_begin="IMMEDIATE")) as session, session.begin():
+                yield session
+        finally:
+            raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
 
 F = TypeVar("F", bound=Callable[..., Any])

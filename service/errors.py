@@ -29,7 +29,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Send
@@ -199,6 +199,20 @@ def _jsonable_errors(errors: Any) -> list[dict[str, Any]]:
     return out
 
 
+BUSY_RETRY_AFTER_SECONDS = 1
+# PostgreSQL: lock_not_available (lock_timeout), deadlock_detected
+_LOCK_SQLSTATES = frozenset({"55P03", "40P01"})
+
+
+def is_lock_timeout(exc: OperationalError) -> bool:
+    """Whether the database gave up waiting for a lock (SQLite's busy timeout, PostgreSQL's
+    ``lock_timeout`` or a deadlock it broke), as opposed to a broken connection or a bug."""
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) in _LOCK_SQLSTATES:
+        return True
+    return type(orig).__module__.startswith("sqlite3") and "database is locked" in str(orig)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
@@ -242,6 +256,19 @@ def install_error_handlers(app: FastAPI) -> None:
             "A value in the request cannot be stored or searched for (for example a NUL character).",
             "unprocessable",
         )
+
+    @app.exception_handler(OperationalError)
+    async def _operational(request: Request, exc: OperationalError) -> JSONResponse:
+        if is_lock_timeout(exc):
+            # Nothing was written (the transaction rolled back); the same request can simply be sent again.
+            return problem_response(
+                503,
+                "Database busy",
+                "The database was busy with other writes for too long; nothing was changed. Retry shortly.",
+                "database-busy",
+                headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)},
+            )
+        return await _unhandled(request, exc)
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:

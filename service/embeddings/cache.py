@@ -30,12 +30,14 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.db import is_writer
+from service.db import brief_write, is_writer
 from service.embeddings import repository as repo
 from service.embeddings.encoder import Encoder, EncoderUnavailable
-from service.errors import ServiceUnavailable
+from service.errors import ServiceUnavailable, is_lock_timeout
 from service.ops import metrics
 from service.text import normalize_phrase
 
@@ -286,11 +288,13 @@ def embed_texts(session: Session, encoder: Encoder, texts: list[str], *, store: 
 
 
 def _store_apart(session: Session, encoder: Encoder, norms: list[str], vectors: np.ndarray) -> None:
-    engine = session.get_bind()
-    if engine.dialect.name == "sqlite":
-        engine = engine.execution_options(sqlite_begin="IMMEDIATE")
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
     try:
-        with Session(bind=engine) as writer, writer.begin():
+        with brief_write(engine) as writer:
             store_vectors(writer, encoder, norms, vectors)
-    except Exception:  # the cache is an optimisation: a failed store only costs a later re-embedding
-        log.warning("could not store %d phrase embeddings in the cache", len(norms), exc_info=True)
+    except Exception as exc:  # the cache is an optimisation: a failed store only costs a later re-embedding
+        if isinstance(exc, OperationalError) and is_lock_timeout(exc):
+            log.info("%d phrase embeddings not cached: the database is busy with other writes", len(norms))
+        else:
+            log.warning("could not store %d phrase embeddings in the cache", len(norms), exc_info=True)
