@@ -27,10 +27,15 @@ def tombstones_since(session: Session, seq: int) -> list[str]:
     return list(session.scalars(stmt))
 
 
-def graduate_skill_lists(session: Session, ids: list[str]) -> dict[str, list[Any]]:
+def graduate_skill_lists(session: Session, ids: list[str], *, hold: bool = False) -> dict[str, list[Any]]:
+    """The skill lists of the graduates of ``ids`` that exist. ``hold``: keep them from being erased
+    until the transaction ends (PostgreSQL ``FOR KEY SHARE``, what a foreign key to them needs; SQLite's
+    writer already holds the only write lock)."""
     out: dict[str, list[Any]] = {}
     for start in range(0, len(ids), 500):
         stmt = select(Graduate.id, Graduate.skills).where(Graduate.id.in_(ids[start : start + 500]))
+        if hold:
+            stmt = stmt.with_for_update(read=True, key_share=True)
         out.update({gid: list(skills or []) for gid, skills in session.execute(stmt)})
     return out
 

@@ -21,6 +21,7 @@ from service.errors import Unprocessable
 from service.matching import repository as repo
 from service.matching import scoring
 from service.matching.engine import MatchingEngine, skill_names_levels
+from service.matching.index import RankResult
 from service.ops.deadline import check_deadline
 from service.orm import Demand, Graduate, MatchResult, MatchRun, Program
 from service.text import normalize_phrase
@@ -150,8 +151,7 @@ def match_demand(
     check_deadline()
     skills = engine.demand_skills(session, list(demand.skills or []))
     check_deadline()
-    result = engine.index.rank(skills, top_k, min_score)
-    check_deadline()
+    result, own = _rank_existing(session, engine, skills, top_k, min_score)
     run = MatchRun(
         demand_id=demand.id,
         organization_id=demand.organization_id,
@@ -162,13 +162,14 @@ def match_demand(
         min_score=min_score,
     )
     payloads = [engine.index.payload(key) for key in result.keys]
-    own = repo.graduate_skill_lists(session, [str(key) for key in result.keys])
     for i, key in enumerate(result.keys):
+        if str(key) not in own:
+            continue  # erased while this request ran (see _rank_existing)
         evidence, missing = engine.index.explain(result, skills, i)
-        _own_spelling(evidence, own.get(str(key), []))
+        _own_spelling(evidence, own[str(key)])
         run.results.append(
             MatchResult(
-                rank=i + 1,
+                rank=len(run.results) + 1,
                 graduate_id=str(key),
                 school_id=str(payloads[i]),
                 score=_round(result.scores[i]),
@@ -178,6 +179,32 @@ def match_demand(
         )
     repo.replace_run(session, run)
     return run
+
+
+def _rank_existing(
+    session: Session,
+    engine: MatchingEngine,
+    skills: scoring.DemandSkills,
+    top_k: int,
+    min_score: float | None,
+    tries: int = 3,
+) -> tuple[RankResult, dict[str, list[Any]]]:
+    """Rank, then hold the ranked graduates' rows until the run is stored, with their skill lists.
+
+    On PostgreSQL a graduate can be erased between the index's sync and the insert of the results (on
+    SQLite the request's write lock rules that out); the results would then name a graduate that no
+    longer exists. A ranked graduate found missing makes the index sync again and rank again; after
+    ``tries``, the missing ones are left out of the run.
+    """
+    for attempt in range(tries):
+        if attempt:
+            engine.sync(session)
+        result = engine.index.rank(skills, top_k, min_score)
+        check_deadline()
+        own = repo.graduate_skill_lists(session, [str(key) for key in result.keys], hold=True)
+        if len(own) == len(result.keys):
+            break
+    return result, own
 
 
 def _own_spelling(evidence: list[dict[str, Any]], skills: list[Any]) -> None:
