@@ -23,7 +23,7 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # How long an erasure's request waits for readers before the WAL is truncated in the background
 # (tries of WAL_TRUNCATE_RETRY_PATIENCE_S each).
-WAL_TRUNCATE_PATIENCE_S = 5.0
+WAL_TRUNCATE_PATIENCE_S = 1.0
 WAL_TRUNCATE_RETRY_PATIENCE_S = 60.0
 WAL_TRUNCATE_TRIES = 60
 # How long a write that is only an optimisation (:func:`brief_write`) waits for a lock.
@@ -198,34 +198,48 @@ def truncate_wal(engine: Engine, *, patience: float) -> bool:
         raw.close()
 
 
-_truncating: set[int] = set()
-_truncating_lock = threading.Lock()
+# engines whose WAL a background thread is truncating -> erasures committed since its attempt began
+_pending_truncation: dict[int, int] = {}
+_truncation_lock = threading.Lock()
 
 
 def erase_from_wal(engine: Engine) -> None:
-    """After an erasure commits: truncate the WAL now, or, when a long reader (a start-up load of
-    every graduate) holds an older snapshot for longer than the patience, in a background thread that
-    tries again until it can. The request is not held for that reader."""
+    """After an erasure commits: truncate the WAL now, or, when readers keep an older snapshot for
+    longer than :data:`WAL_TRUNCATE_PATIENCE_S` (a busy service, a start-up load of every graduate),
+    in a background thread that tries again until it can. While that thread runs, later erasures do
+    not wait at all: its next successful truncation covers them (it truncates again when one
+    committed during its attempt)."""
+    key = id(engine)
+    with _truncation_lock:
+        if key in _pending_truncation:
+            _pending_truncation[key] += 1
+            return
     if truncate_wal(engine, patience=WAL_TRUNCATE_PATIENCE_S):
         return
-    with _truncating_lock:
-        if id(engine) in _truncating:
+    with _truncation_lock:
+        if key in _pending_truncation:
+            _pending_truncation[key] += 1
             return
-        _truncating.add(id(engine))
-    log.warning("the write-ahead log still holds erased rows (a reader is busy); truncating it later")
+        _pending_truncation[key] = 1
+    log.warning("the write-ahead log still holds erased rows (readers are busy); truncating it later")
 
     def retry() -> None:
         try:
             for _ in range(WAL_TRUNCATE_TRIES):
-                if truncate_wal(engine, patience=WAL_TRUNCATE_RETRY_PATIENCE_S):
-                    log.info("write-ahead log truncated after an erasure")
-                    return
+                with _truncation_lock:
+                    requested = _pending_truncation[key]
+                if not truncate_wal(engine, patience=WAL_TRUNCATE_RETRY_PATIENCE_S):
+                    continue
+                with _truncation_lock:
+                    if _pending_truncation[key] == requested:  # no erasure committed meanwhile
+                        del _pending_truncation[key]
+                        log.info("write-ahead log truncated after an erasure")
+                        return
             log.error("the write-ahead log could not be truncated after an erasure; it will be at the next")
         except Exception:
             log.exception("truncating the write-ahead log after an erasure failed")
-        finally:
-            with _truncating_lock:
-                _truncating.discard(id(engine))
+        with _truncation_lock:
+            _pending_truncation.pop(key, None)
 
     threading.Thread(target=retry, name="wal-truncate", daemon=True).start()
 

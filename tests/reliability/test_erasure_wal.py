@@ -88,13 +88,26 @@ def test_a_long_reader_defers_the_truncation_to_the_background(
     with engine.begin() as conn:
         conn.exec_driver_sql("DELETE FROM t")
     assert truncate_wal(engine, patience=0.2) is False
-    db.erase_from_wal(engine)  # returns at once; a thread keeps trying
+    db.erase_from_wal(engine)  # returns after its patience; a thread keeps trying
     assert wal.stat().st_size > 0
+
+    # another erasure meanwhile does not wait at all: the pending truncation covers it
+    monkeypatch.setattr(db, "WAL_TRUNCATE_PATIENCE_S", 30.0)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO t VALUES ('second')")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM t")
+    started = time.monotonic()
+    db.erase_from_wal(engine)
+    assert time.monotonic() - started < 5
+
     reader.close()
     for _ in range(100):
         if wal.stat().st_size == 0:
             break
         time.sleep(0.1)
     assert wal.stat().st_size == 0
-    assert b"erased" not in (tmp_path / "wal.db").read_bytes()
+    raw = (tmp_path / "wal.db").read_bytes()
+    assert b"erased" not in raw
+    assert b"second" not in raw
     engine.dispose()
