@@ -2,10 +2,11 @@
 
 ``race`` sends ``n`` requests from ``n`` threads through one TestClient (the app runs them on its
 thread pool, each on its own pooled connection). On PostgreSQL every request is held just before its
-first write statement until all ``n`` have reached that point, so all of them have read the same
-state before any of them writes: the interleaving that loses updates, made certain instead of
-likely. On SQLite writers hold the database lock from ``BEGIN IMMEDIATE`` and cannot interleave, so
-the requests are only sent together.
+first write statement (or row lock: ``SELECT ... FOR UPDATE``) until all ``n`` have reached that
+point, so all of them have read the same state, or all ask for the same row at once, before any of
+them writes: the interleaving that loses updates, made certain instead of likely. On SQLite writers
+hold the database lock from ``BEGIN IMMEDIATE`` and cannot interleave, so the requests are only sent
+together.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ def race(
     held: list[int] = [0]
 
     def before_write(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if not statement.lstrip().upper().startswith(WRITES):
+        sql = statement.lstrip().upper()
+        if not sql.startswith(WRITES) and not sql.rstrip().endswith("FOR UPDATE"):
             return
         # A request blocked here issues nothing else, so the first n writes are one per request.
         with lock:

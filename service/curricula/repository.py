@@ -13,8 +13,12 @@ def get(session: Session, program_id: str) -> Program | None:
     return session.get(Program, program_id)
 
 
-def get_owned(session: Session, program_id: str, organization_id: str) -> Program | None:
-    program = session.get(Program, program_id)
+def get_owned(
+    session: Session, program_id: str, organization_id: str, *, lock: bool = False
+) -> Program | None:
+    """``lock``: hold the row until the transaction ends (PostgreSQL ``FOR UPDATE``), so concurrent
+    writers of one object take turns instead of the later one failing on a stale version."""
+    program = session.get(Program, program_id, with_for_update=True if lock else None)
     if program is None or program.organization_id != organization_id:
         return None
     return program

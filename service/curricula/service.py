@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from service import changes
 from service.curricula import repository as repo
 from service.curricula.schemas import ProgramCreate, ProgramUpdate
+from service.db import is_writer
 from service.errors import NotFound
 from service.orm import Course, Organization, Program
 from service.schemas import CourseIn
@@ -89,7 +90,7 @@ def get_readable(session: Session, program_id: str) -> Program:
 
 
 def get_owned(session: Session, org: Organization, program_id: str) -> Program:
-    program = repo.get_owned(session, program_id, org.id)
+    program = repo.get_owned(session, program_id, org.id, lock=is_writer(session))
     if program is None:
         raise NotFound(f"No programme {program_id}.")
     return program

@@ -29,8 +29,9 @@ def get_visible(session: Session, demand_id: str, organization_id: str) -> Deman
     return demand
 
 
-def get_owned(session: Session, demand_id: str, organization_id: str) -> Demand | None:
-    demand = session.get(Demand, demand_id)
+def get_owned(session: Session, demand_id: str, organization_id: str, *, lock: bool = False) -> Demand | None:
+    """``lock``: as :func:`service.curricula.repository.get_owned`."""
+    demand = session.get(Demand, demand_id, with_for_update=True if lock else None)
     if demand is None or demand.organization_id != organization_id:
         return None
     return demand

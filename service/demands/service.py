@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from service import changes
+from service.db import is_writer
 from service.demands import repository as repo
 from service.demands.schemas import DemandCreate, DemandUpdate
 from service.errors import NotFound, Unprocessable
@@ -79,7 +80,7 @@ def get_visible(session: Session, org: Organization, demand_id: str) -> Demand:
 
 
 def get_owned(session: Session, org: Organization, demand_id: str) -> Demand:
-    demand = repo.get_owned(session, demand_id, org.id)
+    demand = repo.get_owned(session, demand_id, org.id, lock=is_writer(session))
     if demand is None:
         raise NotFound(f"No demand {demand_id}.")
     return demand

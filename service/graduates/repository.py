@@ -31,8 +31,11 @@ def get(session: Session, graduate_id: str) -> Graduate | None:
     return session.get(Graduate, graduate_id)
 
 
-def get_owned(session: Session, graduate_id: str, organization_id: str) -> Graduate | None:
-    graduate = session.get(Graduate, graduate_id)
+def get_owned(
+    session: Session, graduate_id: str, organization_id: str, *, lock: bool = False
+) -> Graduate | None:
+    """``lock``: as :func:`service.curricula.repository.get_owned`."""
+    graduate = session.get(Graduate, graduate_id, with_for_update=True if lock else None)
     if graduate is None or graduate.organization_id != organization_id:
         return None
     return graduate

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from service import changes
 from service.curricula import repository as programs_repo
-from service.db import mark_erasure
+from service.db import is_writer, mark_erasure
 from service.embeddings.cache import forget_phrases, phrase_hash
 from service.errors import NotFound, Unprocessable
 from service.graduates import repository as repo
@@ -82,7 +82,7 @@ def create(session: Session, org: Organization, data: GraduateCreate) -> Graduat
 
 
 def get_owned(session: Session, org: Organization, graduate_id: str) -> Graduate:
-    graduate = repo.get_owned(session, graduate_id, org.id)
+    graduate = repo.get_owned(session, graduate_id, org.id, lock=is_writer(session))
     if graduate is None:
         raise NotFound(f"No graduate {graduate_id}.")
     return graduate

@@ -12,9 +12,12 @@ from service.orm import Graduate, OrderDelivery, OrderTransition, TrainingOrder
 from service.pagination import paginate
 
 
-def get_for_party(session: Session, order_id: str, organization_id: str) -> TrainingOrder | None:
-    """An order the caller is party to (placed it, or the school it is addressed to)."""
-    order = session.get(TrainingOrder, order_id)
+def get_for_party(
+    session: Session, order_id: str, organization_id: str, *, lock: bool = False
+) -> TrainingOrder | None:
+    """An order the caller is party to (placed it, or the school it is addressed to); ``lock``: as
+    :func:`service.curricula.repository.get_owned`."""
+    order = session.get(TrainingOrder, order_id, with_for_update=True if lock else None)
     if order is None or organization_id not in (order.enterprise_id, order.school_id):
         return None
     return order

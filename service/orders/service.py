@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from service import changes
 from service.curricula import repository as programs_repo
+from service.db import is_writer
 from service.demands import repository as demands_repo
 from service.embeddings.encoder import Encoder
 from service.errors import InvalidTransition, NotFound, PreconditionFailed, Unprocessable
@@ -192,7 +193,7 @@ def _literal_gaps(demand: Demand, program: Program) -> list[str]:
 
 
 def get_for_party(session: Session, org: Organization, order_id: str) -> TrainingOrder:
-    order = repo.get_for_party(session, order_id, org.id)
+    order = repo.get_for_party(session, order_id, org.id, lock=is_writer(session))
     if order is None:
         raise NotFound(f"No training order {order_id}.")
     return order

@@ -58,6 +58,25 @@ def test_parallel_patches_with_one_etag_one_wins(
     )
 
 
+@pytest.mark.parametrize("make", [_demand, _program, _graduate], ids=["demand", "programme", "graduate"])
+@pytest.mark.parametrize("if_match", [None, "*"])
+def test_parallel_unconditional_patches_all_apply_in_turn(
+    client: TestClient,
+    make: Callable[[TestClient], tuple[Org, str, Callable[[int], dict[str, Any]]]],
+    if_match: str | None,
+) -> None:
+    """Without a precondition (or with ``If-Match: *``) the caller asked for no version check: every
+    change is applied, one after another, none refused as stale."""
+    owner, url, body = make(client)
+    headers = {**owner.headers, **({"If-Match": if_match} if if_match else {})}
+    answers = race(client, N, lambda c, i: c.patch(url, json=body(i), headers=headers))
+    assert sorted(a.status_code for a in answers) == [200] * N, [
+        a.text for a in answers if a.status_code != 200
+    ]
+    assert sorted(a.json()["version"] for a in answers) == list(range(2, N + 2))
+    assert client.get(url, headers=owner.headers).json()["version"] == N + 1
+
+
 def test_parallel_order_transitions_with_one_etag_one_wins(client: TestClient) -> None:
     ent = make_org(client, "enterprise")
     school = make_org(client, "school")
