@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -63,7 +64,10 @@ class MatchingEngine:
         )
         self.index = GraduateIndex(self.phrases, calibration, multilingual=self.multilingual)
         self.seen = -1
-        self._sync_lock = threading.Lock()
+        self._sync_lock = threading.RLock()
+        self._background = threading.Lock()  # guards the two flags of sync_in_background
+        self._background_running = False
+        self._background_again = False
         register_forgetter(lexical)
 
     @property
@@ -98,6 +102,32 @@ class MatchingEngine:
         return crosslingual.ml_needed(
             lambda part: embed_texts(session, encoder, part, store=store), encoder.dim, demand.trust, texts
         )
+
+    def sync_in_background(self, sessions: Callable[[], Session]) -> None:
+        """:meth:`sync` from a background task (after an erasure). At most one such sync runs at a
+        time, and it takes no database connection until the index is free: erasures made during a
+        long sync (a match embedding many new phrases) would otherwise each hold a pooled connection
+        while they wait, and could empty the pool. A call made while one runs has that one sync once
+        more before it returns."""
+        with self._background:
+            if self._background_running:
+                self._background_again = True
+                return
+            self._background_running = True
+        try:
+            while True:
+                with self._background:
+                    self._background_again = False
+                with self._sync_lock, sessions() as session:
+                    self.sync(session)
+                with self._background:
+                    if not self._background_again:
+                        self._background_running = False
+                        return
+        except BaseException:
+            with self._background:
+                self._background_running = False
+            raise
 
     def sync(self, session: Session) -> None:
         """Bring the graduate index up to the database's ``graduate`` change counter."""
@@ -233,8 +263,7 @@ def sync_after_erasure(app_state: State) -> None:
     if engine is None or engine.seen < 0:
         return  # nothing loaded: the first sync reads only live graduates
     try:
-        with app_state.read_sessions() as session:
-            engine.sync(session)
+        engine.sync_in_background(app_state.read_sessions)
     except Exception:  # the next request's sync does the same
         log.exception("syncing the graduate index after an erasure failed")
 
