@@ -203,6 +203,16 @@ _pending_truncation: dict[int, int] = {}
 _truncation_lock = threading.Lock()
 
 
+def _join_pending(key: int) -> bool:
+    """Whether a background truncation is pending for the engine ``key``; if so, it is told to cover
+    one more erasure."""
+    with _truncation_lock:
+        if key in _pending_truncation:
+            _pending_truncation[key] += 1
+            return True
+    return False
+
+
 def erase_from_wal(engine: Engine) -> None:
     """After an erasure commits: truncate the WAL now, or, when readers keep an older snapshot for
     longer than :data:`WAL_TRUNCATE_PATIENCE_S` (a busy service, a start-up load of every graduate),
@@ -210,17 +220,13 @@ def erase_from_wal(engine: Engine) -> None:
     not wait at all: its next successful truncation covers them (it truncates again when one
     committed during its attempt)."""
     key = id(engine)
-    with _truncation_lock:
-        if key in _pending_truncation:
-            _pending_truncation[key] += 1
-            return
-    if truncate_wal(engine, patience=WAL_TRUNCATE_PATIENCE_S):
+    if _join_pending(key) or truncate_wal(engine, patience=WAL_TRUNCATE_PATIENCE_S):
         return
     with _truncation_lock:
-        if key in _pending_truncation:
-            _pending_truncation[key] += 1
-            return
-        _pending_truncation[key] = 1
+        starts = key not in _pending_truncation
+        _pending_truncation[key] = _pending_truncation.get(key, 0) + 1
+    if not starts:
+        return  # a thread started while this one waited: it covers this erasure
     log.warning("the write-ahead log still holds erased rows (readers are busy); truncating it later")
 
     def retry() -> None:
