@@ -21,6 +21,12 @@ Data (nothing from ESCO, job titles or ``eval-dev``):
 Both sources weigh the same in a logistic regression of the label on the best cosine (the curve's
 ``a``, ``b``). ``floor``, ``partial`` and ``met`` are derived as for the main curve and reported, but
 the service applies the main curve's thresholds to the bridged value.
+
+``unrelated_p99`` is the noise level across languages: the 99th percentile of the cosine between a
+Chinese CSCO name (fit share) and an English O*NET task fragment (fit split) drawn at random, pairs that
+are nearly all unrelated. The gap report calls a Chinese skill evidenced only by English text (or the
+other way) ``partial`` only above it (:func:`service.gaps.calibration.gap_thresholds`): an item no
+closer than 1 in 100 unrelated pairs is no evidence.
 """
 
 from __future__ import annotations
@@ -44,7 +50,7 @@ from sklearn.metrics import roc_auc_score, roc_curve
 from service.embeddings.multilingual import load_multilingual
 from service.matching.calibration import CALIBRATION_PATH
 from training.calibration import SEED, build_cases
-from training.onet import FIT_SHARE, REPO_ROOT, EmbeddingCache
+from training.onet import FIT_SHARE, REPO_ROOT, EmbeddingCache, load_onet, task_fragment
 
 DEFAULT_CSCO_FILE = REPO_ROOT.parent / "shared" / "data" / "csco" / "csco22.csv"
 
@@ -131,6 +137,19 @@ def best_cosines(cases: list[Pair], encoder: Any) -> np.ndarray:
     )
 
 
+def unrelated_cosines(encoder: Any, seed: int = SEED, n: int = 1000) -> np.ndarray:
+    """Cosines of ``n`` x ``n`` random cross-language pairs: CSCO names (fit share, Chinese) against
+    O*NET task fragments (fit split, English)."""
+    rng = random.Random(seed)
+    chinese = sorted({o.names[0] for o in load_csco() if csco_part(o.code) == "fit"})
+    english = sorted({task_fragment(t.text, 0) for occ in load_onet().part("fit") for t in occ.tasks})
+    zh, en = rng.sample(chinese, min(n, len(chinese))), rng.sample(english, min(n, len(english)))
+    cache = EmbeddingCache(encoder)
+    a, b = cache.embed(zh), cache.embed(en)
+    cache.save()
+    return np.asarray(a @ b.T, dtype=np.float64).ravel()
+
+
 def fit(seed: int = SEED) -> dict[str, Any]:
     encoder = load_multilingual()
     cases = onet_cases(seed) + csco_cases(seed)
@@ -149,6 +168,7 @@ def fit(seed: int = SEED) -> dict[str, Any]:
     met_sim = float(thr[int(np.argmax(tpr - fpr))])
     partial_sim = float(np.quantile(s[y == 1], 0.05))
     floor_sim = float(np.quantile(s[y == 1], 0.01))
+    unrelated_p99 = float(np.quantile(unrelated_cosines(encoder, seed), 0.99))
     return {
         "encoder": {"name": encoder.name, "version": encoder.version, "dim": encoder.dim},
         "role": (
@@ -168,12 +188,16 @@ def fit(seed: int = SEED) -> dict[str, Any]:
             "floor": round(floor_sim, 4),
             "partial": round(partial_sim, 4),
             "met": round(met_sim, 4),
+            "unrelated_p99": round(unrelated_p99, 4),
         },
         "derivation": {
             "curve": "logistic regression of the label on the best multilingual cosine of the profile; "
             "O*NET and CSCO cases weigh the same in total",
             "data": "O*NET 29.2 fit split (training.calibration.build_cases) and CSCO 2022 detailed "
             "occupations of the fit share (name / alias cases, training.multilingual_calibration)",
+            "unrelated_p99": "99th percentile of the cosine of random CSCO name (Chinese, fit share) x "
+            "O*NET task fragment (English, fit split) pairs: the noise level across languages, under which "
+            "the gap report calls no cross-language evidence partial",
             "seed": seed,
             "rebuild": "python -m training.multilingual_calibration",
         },

@@ -33,7 +33,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from service.gaps.analysis import Thresholds
-from service.matching.calibration import Calibration
+from service.matching.calibration import Bridge, Calibration
 from service.paths import models_dir
 
 log = logging.getLogger(__name__)
@@ -65,14 +65,29 @@ def coverage_at(calibration: Calibration, similarity: float) -> float:
     return 1.0 / (1.0 + math.exp(-(calibration.a * similarity + calibration.b)))
 
 
-def gap_thresholds(calibration: Calibration, path: Path = GAP_THRESHOLDS_PATH) -> Thresholds:
-    """The fitted covered / partial coverage cut-offs for ``calibration.encoder``, or its met / partial."""
+def across_languages(calibration: Calibration, bridge: Bridge | None) -> float:
+    """Where the best item is in another language than the demanded wording: the coverage from which
+    the line is ``partial``. The matching calibration's partial cut (95 % of real O*NET matches reach
+    it; the multilingual channel counts as evidence from there), raised to the coverage of
+    ``bridge.unrelated_cos`` (what 1 in 100 random Chinese/English pairs reach): weaker evidence across
+    languages is noise, and the line is a gap."""
+    across = calibration.partial
+    if bridge is not None and bridge.unrelated_cos > 0:
+        across = max(across, coverage_at(calibration, bridge.similarity_of(bridge.unrelated_cos)))
+    return round(across, 4)
+
+
+def gap_thresholds(
+    calibration: Calibration, path: Path = GAP_THRESHOLDS_PATH, bridge: Bridge | None = None
+) -> Thresholds:
+    """The fitted covered / partial coverage cut-offs for ``calibration.encoder``, or its met / partial;
+    ``across`` from :func:`across_languages`."""
     entry = _fitted(path).get(calibration.encoder)
     if entry is None:
         if calibration.encoder not in _warned:
             _warned.add(calibration.encoder)
             log.warning("no gap thresholds fitted for %r; using the matching ones", calibration.encoder)
-        return Thresholds(met=calibration.met, partial=calibration.partial)
+        return Thresholds(met=calibration.met, partial=calibration.partial)  # no separate band
     if abs(entry["gamma"] - calibration.gamma) > 1e-9 and calibration.encoder not in _warned:
         _warned.add(calibration.encoder)
         log.warning(
@@ -87,7 +102,5 @@ def gap_thresholds(calibration: Calibration, path: Path = GAP_THRESHOLDS_PATH) -
         met=round(coverage_at(calibration, entry["covered"]), 4),
         partial=round(coverage_at(calibration, entry["partial"]), 4),
         same=None if same is None else round(coverage_at(calibration, same), 4),
-        # Across languages: the matching calibration's partial cut (95 % of real O*NET matches reach it),
-        # the level from which the multilingual channel counts as evidence at all.
-        across=calibration.partial,
+        across=across_languages(calibration, bridge),
     )

@@ -95,7 +95,7 @@ class Scorer:
     @property
     def thresholds(self) -> analysis.Thresholds:
         """Covered / partial cut-offs of calibrated coverage (``models/gap_thresholds.json``)."""
-        return gap_thresholds(self.calibration)
+        return gap_thresholds(self.calibration, bridge=self.bridge)
 
     @property
     def met(self) -> float:

@@ -113,12 +113,19 @@ class Bridge:
     fused similarity ``scale * u + shift``, the one whose calibrated coverage (main curve) equals the
     multilingual curve's ``sigmoid(a_m * u + b_m)``. Used only where a text holds CJK characters
     (:func:`service.matching.crosslingual.cross_lingual`). A cosine under ``floor_cos`` is no evidence: 0
-    (:func:`load_bridge` sets it where the bridged value reaches the main curve's ``partial``)."""
+    (:func:`load_bridge` sets it where the bridged value reaches the main curve's ``partial``).
+    ``unrelated_cos``: the cosine that only 1 in 100 random cross-language pairs reaches (0: not fitted);
+    the gap report needs more than it before it calls cross-language evidence partial."""
 
     encoder: str
     scale: float
     shift: float
     floor_cos: float = 0.0
+    unrelated_cos: float = 0.0
+
+    def similarity_of(self, cos: float) -> float:
+        """:meth:`similarity` of one cosine, without the floor."""
+        return self.scale * cos + self.shift
 
     def similarity(self, cos: np.ndarray) -> np.ndarray:
         """Main-scale similarity of multilingual cosines (float32, same shape)."""
@@ -143,5 +150,7 @@ def load_bridge(main: Calibration, multilingual_name: str, path: Path = CALIBRAT
     # cosines of unrelated phrases (a fifth of random pairs pass the multilingual curve's own floor)
     # would each add a little coverage to every candidate and slow ranking down.
     at_partial = (main.similarity_at(main.partial) - shift) / scale
-    floor_cos = max(float(entry.get("thresholds_similarity", {}).get("floor", 0.0)), at_partial)
-    return Bridge(multilingual_name, scale=scale, shift=shift, floor_cos=floor_cos)
+    fitted = entry.get("thresholds_similarity", {})
+    floor_cos = max(float(fitted.get("floor", 0.0)), at_partial)
+    unrelated = float(fitted.get("unrelated_p99", 0.0))
+    return Bridge(multilingual_name, scale=scale, shift=shift, floor_cos=floor_cos, unrelated_cos=unrelated)

@@ -172,3 +172,23 @@ def test_two_wordings_of_one_skill_barely_compete_but_siblings_do() -> None:
     sim = np.array([[0.90], [0.70]], dtype=np.float32)
     out = compete(sim, [[0], [1]], gate=0.64, line_sim=siblings)
     assert out[1, 0] == pytest.approx(0.50)  # 0.70 - (0.90 - 0.70), as without line_sim
+
+
+def test_cross_language_partial_band_starts_above_the_noise_of_unrelated_pairs() -> None:
+    from service.gaps.calibration import across_languages, coverage_at
+    from service.matching.calibration import Bridge, load_bridge, load_calibration
+
+    calibration = load_calibration("all-MiniLM-L6-v2")
+    assert across_languages(calibration, None) == calibration.partial
+    unfitted = Bridge("m", scale=0.5, shift=0.2)
+    assert across_languages(calibration, unfitted) == calibration.partial
+    bridge = load_bridge(calibration, "universal-sentence-encoder-multilingual-3")
+    assert bridge is not None and bridge.unrelated_cos > bridge.floor_cos
+    across = across_languages(calibration, bridge)
+    # The bundled fit: evidence that 1 in 100 random Chinese/English pairs reaches is not partial.
+    assert across > calibration.partial
+    assert abs(across - coverage_at(calibration, bridge.similarity_of(bridge.unrelated_cos))) < 1e-4
+    thresholds = a.Thresholds(met=0.7, partial=0.7, across=across)
+    assert thresholds.status(across - 0.01, across_languages=True) == a.GAP
+    assert thresholds.status(across + 0.01, across_languages=True) == a.PARTIAL
+    assert thresholds.status(across + 0.01) == a.GAP

@@ -173,3 +173,27 @@ def test_english_teaching_of_a_chinese_skill_is_shown_not_called_a_gap(ml_client
     cnc = lines["数控车床操作"]
     assert cnc["status"] in ("covered", "partial")
     assert cnc["evidence"]["course_title"] == "CNC machining practice"
+
+
+def test_unrelated_teaching_in_another_language_is_a_gap_not_partial(ml_client: TestClient) -> None:
+    """English machining outcomes are no evidence of Chinese arc welding (电焊): a cosine that random
+    Chinese/English pairs reach (models/calibration.json, unrelated_p99) does not make a line partial.
+    Before that cut, 电焊 was partial with "Program and operate CNC milling machines" as its evidence."""
+    ent = make_org(ml_client, "enterprise")
+    outcomes = [
+        "Program and operate CNC milling machines",
+        "Read engineering drawings of machined parts",
+        "Measure parts with calipers and micrometers",
+    ]
+    body = {
+        "curriculum": {"courses": [{"title": "CNC machining", "learning_outcomes": outcomes}]},
+        "demand": {"skills": [{"name": name} for name in ("数控加工", "机械制图", "电焊", "会计")]},
+    }
+    r = ml_client.post("/v1/gap-analysis", json=body, headers=ent.headers)
+    assert r.status_code == 200, r.text
+    lines = {s["skill"]: s for s in r.json()["skills"]}
+    assert lines["数控加工"]["status"] == "covered"
+    assert lines["机械制图"]["status"] in ("covered", "partial")  # engineering drawing
+    assert lines["机械制图"]["evidence"]["text"] == "Read engineering drawings of machined parts"
+    assert lines["电焊"]["status"] == "gap"
+    assert lines["会计"]["status"] == "gap"
