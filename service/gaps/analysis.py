@@ -54,7 +54,7 @@ class Thresholds:
     same: float | None = None
     # Where the best item is in another language than the demanded wording (Chinese against English),
     # ``partial`` fitted on English O*NET curricula is not known to hold: such a cell below ``met`` is
-    # partial from this coverage up (None: no separate band).
+    # partial from this coverage up, and a gap under it (None: ``partial`` applies).
     across: float | None = None
 
     @property
@@ -64,9 +64,7 @@ class Thresholds:
     def status(self, coverage: float, *, across_languages: bool = False) -> str:
         if coverage >= self.met:
             return COVERED
-        floor = self.partial
-        if across_languages and self.across is not None:
-            floor = min(floor, self.across)
+        floor = self.across if across_languages and self.across is not None else self.partial
         if coverage >= floor:
             return PARTIAL
         return GAP

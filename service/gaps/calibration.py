@@ -87,7 +87,9 @@ def gap_thresholds(
         if calibration.encoder not in _warned:
             _warned.add(calibration.encoder)
             log.warning("no gap thresholds fitted for %r; using the matching ones", calibration.encoder)
-        return Thresholds(met=calibration.met, partial=calibration.partial)  # no separate band
+        return Thresholds(
+            met=calibration.met, partial=calibration.partial, across=across_languages(calibration, bridge)
+        )
     if abs(entry["gamma"] - calibration.gamma) > 1e-9 and calibration.encoder not in _warned:
         _warned.add(calibration.encoder)
         log.warning(

@@ -192,3 +192,8 @@ def test_cross_language_partial_band_starts_above_the_noise_of_unrelated_pairs()
     assert thresholds.status(across - 0.01, across_languages=True) == a.GAP
     assert thresholds.status(across + 0.01, across_languages=True) == a.PARTIAL
     assert thresholds.status(across + 0.01) == a.GAP
+    # Where the English cut lies under the noise level (no gap cut fitted for the encoder), the noise
+    # level still decides a cross-language line.
+    fallback = a.Thresholds(met=0.7, partial=across - 0.05, across=across)
+    assert fallback.status(across - 0.01, across_languages=True) == a.GAP
+    assert fallback.status(across - 0.01) == a.PARTIAL
