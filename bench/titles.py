@@ -85,10 +85,12 @@ def evaluate(
     key: Callable[[Entry], str],
     *,
     english: bool,
+    english_path: str | None = None,
 ) -> dict[str, tuple[float, float]]:
     caches = {MULTILINGUAL: EmbeddingCache(load_multilingual())}
     if english:
-        caches[ENGLISH] = EmbeddingCache(load_encoder("real"))
+        runtime = "torch" if english_path else "auto"
+        caches[ENGLISH] = EmbeddingCache(load_encoder("real", path=english_path, runtime=runtime))
     channels = {c: cache.embed for c, cache in caches.items()}
     fitted = load_fusion()
     runs = {
@@ -124,6 +126,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--limit", type=int, default=None, help="score an even subset of N titles per set")
     parser.add_argument("--only", choices=("csco", "esco"), default=None)
+    parser.add_argument(
+        "--english-path",
+        help="a sentence-transformers folder for the English channel instead of the served encoder "
+        "(e.g. one trained by python -m training.encoder); the fusion weights stay as fitted",
+    )
     args = parser.parse_args(argv)
     failed = False
     csco_file, csco_titles = DATA / "csco" / "csco22.csv", DATA / "csco" / "titles_dev.csv"
@@ -162,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
                 lambda p, g: p == g,
                 lambda e: e.occupation_id,
                 english=True,
+                english_path=args.english_path,
             )
             mrr = res["service (cleaning + fusion)"][1]
             print(

@@ -35,7 +35,7 @@ import json
 import os
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -65,8 +65,15 @@ def data_checksums(base: Path) -> dict[str, str]:
     return {name: hashlib.sha256((base / name).read_bytes()).hexdigest() for name in FILES}
 
 
-def onet_pairs(base: Path, total: int, seed: int = SEED) -> dict[str, list[tuple[str, str]]]:
-    """The training pairs by kind, from the "fit" occupations only, deduplicated and sampled."""
+def onet_pairs(
+    base: Path,
+    total: int,
+    seed: int = SEED,
+    shares: Mapping[str, float] = PER_KIND,
+    max_per_text: int = MAX_PER_TEXT,
+) -> dict[str, list[tuple[str, str]]]:
+    """The training pairs by kind, from the "fit" occupations only, deduplicated and sampled: at most
+    ``shares[kind] x total`` of each kind (at least one), no text in more than ``max_per_text`` pairs."""
     rng = random.Random(seed)
     onet = load_onet(base)
     fit = {code for code in onet.occupations if split(code) == "fit"}
@@ -105,11 +112,11 @@ def onet_pairs(base: Path, total: int, seed: int = SEED) -> dict[str, list[tuple
         uses: dict[str, int] = {}
         kept = []
         for a, b in ordered:  # a text shared by many pairs (a common DWA, a title) keeps MAX_PER_TEXT
-            if uses.get(a, 0) < MAX_PER_TEXT and uses.get(b, 0) < MAX_PER_TEXT:
+            if uses.get(a, 0) < max_per_text and uses.get(b, 0) < max_per_text:
                 uses[a] = uses.get(a, 0) + 1
                 uses[b] = uses.get(b, 0) + 1
                 kept.append((a, b))
-        out[kind] = kept[: max(1, int(total * PER_KIND[kind]))]
+        out[kind] = kept[: max(1, int(total * shares[kind]))]
     return out
 
 
@@ -143,7 +150,8 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     torch.set_num_threads(args.threads)
     rng = random.Random(args.seed)
     base = onet_dir()
-    by_kind = onet_pairs(base, args.pairs, args.seed)
+    shares = {**PER_KIND, **args.share}
+    by_kind = onet_pairs(base, args.pairs, args.seed, shares, args.max_per_text)
     pairs = [p for kind in sorted(by_kind) for p in by_kind[kind]]
 
     folder = source_folder(args.source)
@@ -219,6 +227,8 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
             "scale": SCALE,
             "loss": "in-batch negatives, both directions",
             "mix": args.mix,
+            "shares": shares,
+            "max_per_text": args.max_per_text,
             "threads": args.threads,
         },
         "steps": step,
@@ -229,6 +239,13 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     (out / "training.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {out} ({step} steps, {minutes:.1f} min)")
     return card
+
+
+def _share(value: str) -> tuple[str, float]:
+    kind, _, fraction = value.partition("=")
+    if kind not in PER_KIND:
+        raise argparse.ArgumentTypeError(f"unknown kind {kind!r} (one of {', '.join(PER_KIND)})")
+    return kind, float(fraction)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -244,7 +261,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--mix", type=float, default=0.5, help="share of the fine-tuned weights (0..1)")
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1))
+    parser.add_argument(
+        "--share",
+        type=_share,
+        action="append",
+        default=[],
+        metavar="KIND=FRACTION",
+        help=f"most pairs of a kind, as a share of --pairs (default {PER_KIND}); repeatable",
+    )
+    parser.add_argument("--max-per-text", type=int, default=MAX_PER_TEXT)
     args = parser.parse_args(argv)
+    args.share = dict(args.share)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     train(args)
