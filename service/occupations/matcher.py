@@ -12,9 +12,12 @@ scored against every occupation through
   point to is preferred to one odd alias;
 
 fused as a weighted sum whose weights depend on the script of the title (CJK or not); an exact name
-scores 1.0, and an alternative part counts ``alternative_weight`` times its score. The weights come
-from ``models/occupation_fusion.json``, fitted by ``python -m training.occupation_fusion`` on O*NET
-reported titles and CSCO aliases only. Pure numpy (the TF-IDF in :mod:`.char_tfidf`): no SQL, no HTTP.
+scores 1.0 (when several occupations carry it, 1.0 goes to the one it is the label of, and the others
+follow just below in the order of their fused scores: "manufacturing engineer" is the label of one ESCO
+occupation and an alias of another), and an alternative part counts ``alternative_weight`` times its
+score. The weights come from ``models/occupation_fusion.json``, fitted by
+``python -m training.occupation_fusion`` on O*NET reported titles and CSCO aliases only. Pure numpy (the
+TF-IDF in :mod:`.char_tfidf`): no SQL, no HTTP.
 """
 
 from __future__ import annotations
@@ -34,6 +37,10 @@ from service.text import has_cjk, normalize_phrase
 FUSION_FILE = "models/occupation_fusion.json"
 FLOAT16_ABOVE = 50_000
 QUERY_BLOCK = 64
+# A name several occupations share scores 0.99 to 0.999 (by the fused score) for those it is only an
+# alias of; 1.0 for the one it is the label of, and for an occupation no other shares it with.
+EXACT_ALIAS = 0.99
+EXACT_ALIAS_SPAN = 0.009
 LEXICAL = "lexical"
 MULTILINGUAL = "multilingual"
 ENGLISH = "english"
@@ -146,10 +153,14 @@ class _Block:
             sums = np.add.reduceat(vecs, self.starts, axis=0)
             self.centroids[name] = _unit(sums).astype(np.float32)
             self.vectors[name] = vecs.astype(dtype)
-        self.exact: dict[str, list[int]] = {}
+        # exact names: occupation -> whether the name is its label (the first of its names)
+        self.exact: dict[str, dict[int, bool]] = {}
+        first = set(self.starts.tolist())
         for i, norm in enumerate(norms):
             if norm:
-                self.exact.setdefault(norm, []).append(int(self.owner[i]))
+                owners = self.exact.setdefault(norm, {})
+                owner = int(self.owner[i])
+                owners[owner] = owners.get(owner, False) or i in first
 
     def channel_scores(
         self, norms: list[str], q_vecs: Mapping[str, np.ndarray]
@@ -181,11 +192,15 @@ class _Block:
             else:
                 fused_names += per_name * (w * (1.0 - share))
                 centroid += per_centroid * (w * share)[:, None]
-        best = np.maximum.reduceat(fused_names, self.starts, axis=0).T + centroid
+        best = np.clip(np.maximum.reduceat(fused_names, self.starts, axis=0).T + centroid, 0.0, 1.0)
         for q, norm in enumerate(norms):
-            for occ in self.exact.get(norm, ()):
-                best[q, occ] = 1.0
-        return fused_names, np.clip(best, 0.0, 1.0)
+            owners = self.exact.get(norm, {})
+            for occ, is_label in owners.items():
+                # a name of one occupation only, or its label: 1.0; a name several occupations share
+                # ranks the one it is the label of first, then the others by their fused scores
+                alone = is_label or len(owners) == 1
+                best[q, occ] = 1.0 if alone else EXACT_ALIAS + EXACT_ALIAS_SPAN * best[q, occ]
+        return fused_names, best
 
     def best_name(self, fused_names: np.ndarray, query: int, occ: int) -> str:
         lo = int(self.starts[occ])

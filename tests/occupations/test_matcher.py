@@ -1,0 +1,58 @@
+"""The title matcher's exact names: a name several occupations share goes to the one it is the label of."""
+
+from __future__ import annotations
+
+from service.embeddings.fake import FakeEncoder
+from service.occupations.matcher import ENGLISH, Entry, Fusion, TitleMatcher
+
+ENTRIES = [
+    # listed first, so that an order by position alone would put it first
+    Entry(
+        "leather",
+        "esco",
+        "2141.1",
+        "leather goods industrial engineer",
+        ("leather goods industrial engineer", "manufacturing engineer", "production engineer"),
+    ),
+    Entry(
+        "manufacturing",
+        "esco",
+        "2141.3",
+        "manufacturing engineer",
+        ("manufacturing engineer", "production engineer"),
+    ),
+    Entry("quality", "esco", "2141.4", "quality engineer", ("quality engineer", "quality control engineer")),
+    Entry("welder", "esco", "7212.1", "welder", ("welder", "arc welder")),
+]
+
+
+def _top(matcher: TitleMatcher, title: str) -> list[tuple[str, float]]:
+    (hits,) = matcher.rank([title], {}, top_k=4)
+    return [(matcher.entries[h.entry].occupation_id, h.score) for h in hits]
+
+
+def test_a_shared_name_goes_to_the_occupation_it_is_the_label_of() -> None:
+    matcher = TitleMatcher(ENTRIES, {}, Fusion())
+    hits = _top(matcher, "Manufacturing Engineer (Contract)")
+    assert hits[0] == ("manufacturing", 1.0)
+    assert hits[1][0] == "leather"
+    assert 0.99 <= hits[1][1] <= 0.999  # still an exact name: above every occupation that lacks it
+    assert all(score < hits[1][1] for _, score in hits[2:])
+
+
+def test_a_name_of_one_occupation_only_scores_one_even_as_an_alias() -> None:
+    matcher = TitleMatcher(ENTRIES, {}, Fusion())
+    assert _top(matcher, "Arc Welder")[0] == ("welder", 1.0)
+
+
+def test_an_alias_several_occupations_share_orders_them_by_their_fused_scores() -> None:
+    # the English channel with an even share of centroid: "production engineer" is closer to the names of
+    # "manufacturing engineer" as a whole than to those of the leather goods engineer
+    encoder = FakeEncoder()
+    channels = {ENGLISH: encoder.encode}
+    fusion = Fusion(centroid_share={"latin": 0.5})
+    matcher = TitleMatcher(ENTRIES, channels, fusion)
+    (hits,) = matcher.rank(["production engineer"], channels, top_k=4)
+    scores = {matcher.entries[h.entry].occupation_id: h.score for h in hits}
+    assert 0.99 <= scores["leather"] < scores["manufacturing"] <= 0.999  # the label of neither
+    assert [matcher.entries[h.entry].occupation_id for h in hits[:2]] == ["manufacturing", "leather"]
