@@ -23,7 +23,10 @@ class OccupationCandidate(BaseModel):
     )
     label: str
     taxonomy: str
-    score: float = Field(description="Fused title similarity in [0, 1]; 1.0 for an exact name.")
+    score: float = Field(
+        description="Fused title similarity in [0, 1]; 1.0 for an exact name (0.99 to 0.999 for an alias "
+        "another occupation has as its label or shares)."
+    )
     matched_label: str = Field(description="The occupation's name (label or alias) closest to the title.")
 
 
