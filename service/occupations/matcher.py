@@ -67,11 +67,20 @@ class Fusion:
             return float(self.centroid_share[script])
         return float(next(iter(self.centroid_share.values()), 0.0))
 
-    def for_text(self, text: str, channels: Sequence[str]) -> dict[str, float]:
-        """The weights of ``channels`` (and ``lexical``) for a title, rescaled to sum to 1."""
+    def for_text(
+        self, text: str, channels: Sequence[str], names_script: str | None = None
+    ) -> dict[str, float]:
+        """The weights of ``channels`` (and ``lexical``) for a title, rescaled to sum to 1.
+
+        ``names_script`` ("cjk" or "latin") is the script of the classification's names: a title in the
+        other script gets no lexical weight when a semantic channel can carry it. Shared characters say
+        nothing across scripts, and the few Latin aliases of a Chinese classification ("fae", "cto",
+        "ie") would otherwise catch every English title by its letters."""
         script = "cjk" if has_cjk(text) else "latin"
         table = self.weights.get(script) or next(iter(self.weights.values()))
         out = {c: float(table.get(c, 0.0)) for c in (LEXICAL, *channels)}
+        if names_script is not None and names_script != script and sum(out.values()) > out[LEXICAL]:
+            out[LEXICAL] = 0.0
         total = sum(out.values())
         return {c: w / total for c, w in out.items()} if total > 0 else {LEXICAL: 1.0}
 
@@ -154,6 +163,9 @@ class _Block:
             self.centroids[name] = _unit(sums).astype(np.float32)
             self.vectors[name] = vecs.astype(dtype)
         # exact names: occupation -> whether the name is its label (the first of its names)
+        # the script of the classification's names: most of them with CJK characters or not
+        written = [n for n in norms if n]
+        self.script = "cjk" if 2 * sum(has_cjk(n) for n in written) > len(written) else "latin"
         self.exact: dict[str, dict[int, bool]] = {}
         first = set(self.starts.tolist())
         for i, norm in enumerate(norms):
@@ -181,7 +193,7 @@ class _Block:
     ) -> tuple[np.ndarray, np.ndarray]:
         """(names x queries) fused name scores and (queries x occupations) occupation scores."""
         channels = [c for c in scores if c != LEXICAL]
-        weights = [fusion.for_text(n, channels) for n in norms]
+        weights = [fusion.for_text(n, channels, self.script) for n in norms]
         fused_names = np.zeros((len(self.norms), len(norms)), dtype=np.float32)
         centroid = np.zeros((len(norms), len(self.starts)), dtype=np.float32)
         share = np.asarray([fusion.share(n) for n in norms], dtype=np.float32)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from service.embeddings.fake import FakeEncoder
-from service.occupations.matcher import ENGLISH, Entry, Fusion, TitleMatcher
+from service.occupations.matcher import ENGLISH, MULTILINGUAL, Entry, Fusion, TitleMatcher
 
 ENTRIES = [
     # listed first, so that an order by position alone would put it first
@@ -56,3 +58,34 @@ def test_an_alias_several_occupations_share_orders_them_by_their_fused_scores() 
     scores = {matcher.entries[h.entry].occupation_id: h.score for h in hits}
     assert 0.99 <= scores["leather"] < scores["manufacturing"] <= 0.999  # the label of neither
     assert [matcher.entries[h.entry].occupation_id for h in hits[:2]] == ["manufacturing", "leather"]
+
+
+def test_an_english_title_against_chinese_names_is_matched_by_meaning_not_by_letters() -> None:
+    # a Chinese classification with a few Latin aliases: "fae" shares letters with every English title
+    entries = [
+        Entry("4-01-05-01", "csco", "4-01-05-01", "营销员", ("营销员", "销售代表")),
+        Entry("4-01-06-02", "csco", "4-01-06-02", "客户服务管理员", ("客户服务管理员", "fae")),
+    ]
+    meaning = {
+        "sales representative": [1.0, 0.0, 0.0, 0.0],
+        "营销员": [0.9, 0.436, 0.0, 0.0],
+        "销售代表": [1.0, 0.0, 0.0, 0.0],
+        "客户服务管理员": [0.0, 0.0, 1.0, 0.0],
+        "fae": [0.0, 0.0, 0.0, 1.0],
+    }
+
+    def vectors(texts: list[str]) -> np.ndarray:
+        return np.asarray([meaning[t] for t in texts], dtype=np.float32)
+
+    channels = {MULTILINGUAL: vectors}
+    matcher = TitleMatcher(entries, channels, Fusion())
+    (hits,) = matcher.rank(["Sales Representative"], channels, top_k=2)
+    scores = {matcher.entries[h.entry].code: h.score for h in hits}
+    assert scores["4-01-05-01"] > 0.9
+    assert scores.get("4-01-06-02", 0.0) == 0.0  # nothing in common by meaning: no credit for its letters
+    # a Chinese title against the same names keeps the lexical channel
+    meaning["客户服务"] = [0.0, 0.0, 0.9, 0.436]
+    (zh,) = matcher.rank(["客户服务"], channels, top_k=1)
+    assert matcher.entries[zh[0].entry].code == "4-01-06-02"
+    semantic_part = Fusion().for_text("客户服务", [MULTILINGUAL])[MULTILINGUAL] * 0.9
+    assert zh[0].score > semantic_part  # the shared characters add to it
