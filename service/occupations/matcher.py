@@ -73,14 +73,14 @@ class Fusion:
         """The weights of ``channels`` (and ``lexical``) for a title, rescaled to sum to 1.
 
         ``names_script`` ("cjk" or "latin") is the script of the classification's names: a title in the
-        other script gets no lexical weight when a semantic channel can carry it. Shared characters say
-        nothing across scripts, and the few Latin aliases of a Chinese classification ("fae", "cto",
-        "ie") would otherwise catch every English title by its letters."""
+        other script is scored by the multilingual channel alone, when there is one. Shared characters say
+        nothing across scripts (the few Latin aliases of a Chinese classification, "fae", "cto", "ie",
+        would catch every English title by its letters), and the English encoder knows no Chinese."""
         script = "cjk" if has_cjk(text) else "latin"
         table = self.weights.get(script) or next(iter(self.weights.values()))
         out = {c: float(table.get(c, 0.0)) for c in (LEXICAL, *channels)}
-        if names_script is not None and names_script != script and sum(out.values()) > out[LEXICAL]:
-            out[LEXICAL] = 0.0
+        if names_script is not None and names_script != script and out.get(MULTILINGUAL, 0.0) > 0:
+            out = {c: (w if c == MULTILINGUAL else 0.0) for c, w in out.items()}
         total = sum(out.values())
         return {c: w / total for c, w in out.items()} if total > 0 else {LEXICAL: 1.0}
 
