@@ -49,6 +49,8 @@ DEFAULT_EVAL_DIR = REPO_ROOT.parent / "shared" / "data" / "eval-dev"
 SETS = ("ranking_esco", "gaps_esco", "gaps_courses")
 GAP_SETS = ("gaps_esco", "gaps_courses")
 SERVICE = "service"
+SERVICE_ESCO = "service + ESCO"  # the service with the ESCO skills imported (their labels as synonyms)
+DEFAULT_ESCO_DIR = REPO_ROOT.parent / "shared" / "data" / "esco_v1.1.1"
 COSINE = "plain cosine"
 TFIDF = "TF-IDF"
 KEYWORD = "keyword"
@@ -217,11 +219,33 @@ def baseline_gaps(cases: Sequence[dict[str, Any]], pair: PairScore) -> tuple[np.
 # --- the service ----------------------------------------------------------------------------------
 
 
+def esco_synonyms(folder: Path) -> Any:
+    """The synonyms the service reads once the ESCO skills of ``folder`` are imported
+    (``talentmatch taxonomy import esco``): every preferred, alternative and hidden label."""
+    from service.matching.synonyms import Synonyms
+    from service.taxonomy.importers import parse_esco
+    from service.text import normalize_phrase
+
+    records = parse_esco(folder).records
+    skills: dict[str, list[int]] = {}
+    for n, record in enumerate(records):
+        for label, _ in record.labels():
+            known = skills.setdefault(normalize_phrase(label), [])
+            if n not in known:
+                known.append(n)
+    return Synonyms(
+        key=("esco", str(folder)),
+        lookup=lambda norm: skills.get(norm, ()),
+        describe=lambda n: (records[n].skill_id, records[n].preferred_label),
+    )
+
+
 def service_ranking(
     data: dict[str, Any],
     encoder: Any,
     embed: Callable[[list[str]], np.ndarray],
     ml: tuple[Any, Callable[[list[str]], np.ndarray]] | None = None,
+    synonyms: Any = None,
 ) -> dict[str, list[str]]:
     """Rank the pool through the graduate index, as ``POST /v1/demands/{id}/match`` does."""
     from service.matching import scoring
@@ -252,6 +276,7 @@ def service_ranking(
             required=[bool(s.get("required")) for s in d["skills"]],
             levels=[s.get("level") for s in d["skills"]],
             ml=ml_embed(names) if ml_embed else None,
+            synonyms=synonyms,
         )
         out[d["id"]] = [str(k) for k in index.rank(demand, 10).keys]
     return out
@@ -291,9 +316,15 @@ def service_gaps(cases: Sequence[dict[str, Any]], scorer: Any) -> tuple[np.ndarr
 # --- the run --------------------------------------------------------------------------------------
 
 
-def evaluate(folder: Path, encoder_backend: str = "real", multilingual: bool = False) -> dict[str, Any]:
+def evaluate(
+    folder: Path, encoder_backend: str = "real", multilingual: bool = False, esco: Path | None = None
+) -> dict[str, Any]:
     """Every figure of the table; ``multilingual`` runs the service path with the multilingual channel
-    on, as the service serves it by default (the cases are English: no figure may move)."""
+    on, as the service serves it by default (the cases are English: no figure may move). With ``esco``
+    (a folder of the ESCO export) the service path runs a second time as it does once those skills
+    are imported: their labels are synonyms (row ``service + ESCO``)."""
+    from dataclasses import replace
+
     from service.embeddings.loader import load_encoder
     from service.gaps.service import Scorer
 
@@ -321,6 +352,11 @@ def evaluate(folder: Path, encoder_backend: str = "real", multilingual: bool = F
     started = time.perf_counter()
     res = {SERVICE: ranking_metrics(service_ranking(ranking, encoder, cache.embed, ml), ranking["relevance"])}
     results["service_seconds_ranking"] = round(time.perf_counter() - started, 1)
+    synonyms = esco_synonyms(esco) if esco is not None else None
+    if synonyms is not None:
+        res[SERVICE_ESCO] = ranking_metrics(
+            service_ranking(ranking, encoder, cache.embed, ml, synonyms), ranking["relevance"]
+        )
     corpus = [*pool.texts, *(s["name"] for d in ranking["demands"] for s in d["skills"])]
     for name, pair in (
         (COSINE, cosine_pairs(cache.embed)),
@@ -335,6 +371,9 @@ def evaluate(folder: Path, encoder_backend: str = "real", multilingual: bool = F
         cases = sets[set_name]
         cov, status, taught = service_gaps(cases, scorer)
         res = {SERVICE: gap_metrics(cov, taught, status)}
+        if synonyms is not None:
+            cov, status, taught = service_gaps(cases, replace(scorer, synonyms=synonyms))
+            res[SERVICE_ESCO] = gap_metrics(cov, taught, status)
         corpus = [
             t
             for c in cases
@@ -370,7 +409,9 @@ def print_table(result: dict[str, Any]) -> None:
     )
     print(header)
     print("-" * len(header))
-    for method in (SERVICE, COSINE, TFIDF, KEYWORD):
+    for method in (SERVICE, SERVICE_ESCO, COSINE, TFIDF, KEYWORD):
+        if method not in sets["ranking_esco"]:
+            continue
         r = sets["ranking_esco"][method]
         ge, gc = sets["gaps_esco"][method], sets["gaps_courses"][method]
         print(
@@ -399,12 +440,25 @@ def main(argv: list[str] | None = None) -> int:
         default=True,
         help="the service path with the multilingual channel, as served (default: on)",
     )
+    parser.add_argument(
+        "--esco",
+        nargs="?",
+        type=Path,
+        const=DEFAULT_ESCO_DIR,
+        default=None,
+        help="also run the service as it runs with these ESCO skills imported (their labels are "
+        f"synonyms); default folder {DEFAULT_ESCO_DIR}",
+    )
     args = parser.parse_args(argv)
     folder = eval_dir()
     if not all((folder / f"{name}.json").is_file() for name in SETS):
         print(f"skipped: the held-out development cases are not in {folder} (set TALENTMATCH_EVAL_DIR)")
         return 0
-    result = evaluate(folder, args.encoder, args.multilingual)
+    esco = args.esco
+    if esco is not None and not (esco / "skills_en.csv").is_file():
+        print(f"no ESCO export (skills_en.csv) in {esco}: the row `{SERVICE_ESCO}` is left out")
+        esco = None
+    result = evaluate(folder, args.encoder, args.multilingual, esco)
     if args.json:
         print(json.dumps(result, indent=2))
     else:

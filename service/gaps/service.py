@@ -13,7 +13,7 @@ channel and calibration as ranking); the report logic is the pure :mod:`service.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -30,9 +30,11 @@ from service.gaps.calibration import gap_thresholds
 from service.gaps.schemas import GapAnalysisRequest, ScopeKind
 from service.matching import scoring
 from service.matching.calibration import Bridge, Calibration, load_bridge, load_calibration
+from service.matching.engine import synonyms_for
 from service.matching.hubs import HubBackground, load_hub_background
 from service.matching.lexical import LexicalModel, latin_share
 from service.matching.lexical import default_model as lexical_model
+from service.matching.synonyms import Synonyms
 from service.orgs import repository as orgs_repository
 from service.orm import Demand, Organization, Program
 from service.text import normalize_phrase
@@ -74,6 +76,8 @@ class Scorer:
     ml_embed: Embed | None = None
     bridge: Bridge | None = None
     hubs: HubBackground | None = None
+    # the imported taxonomy's labels: two labels of one of its skills are the same skill
+    synonyms: Synonyms | None = None
 
     @classmethod
     def for_encoder(
@@ -127,6 +131,7 @@ class Scorer:
             bridge=self.bridge,
             demand_ml=left.ml,
             phrase_ml=right.ml,
+            synonyms=self.synonyms,
         )
         return sim, scoring.coverage(sim, self.calibration)
 
@@ -228,15 +233,16 @@ def scorer_for(session: Session, encoder: Encoder, *, store: bool = True) -> Sco
     def embed(texts: list[str]) -> np.ndarray:
         return embed_texts(session, encoder, texts, store=store)
 
+    synonyms = synonyms_for(session)
     ml_encoder = companion(encoder)
     if ml_encoder is None:
-        return Scorer.for_encoder(encoder, embed)
+        return replace(Scorer.for_encoder(encoder, embed), synonyms=synonyms)
     second: Encoder = ml_encoder
 
     def ml_embed(texts: list[str]) -> np.ndarray:
         return embed_texts(session, second, texts, store=store)
 
-    return Scorer.for_encoder(encoder, embed, second, ml_embed)
+    return replace(Scorer.for_encoder(encoder, embed, second, ml_embed), synonyms=synonyms)
 
 
 def model_name(encoder: Encoder) -> str:

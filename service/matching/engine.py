@@ -24,12 +24,24 @@ from service.matching.calibration import Calibration, load_bridge, load_calibrat
 from service.matching.index import GraduateIndex
 from service.matching.lexical import LexicalModel, default_model
 from service.matching.phrase_store import PhraseStore
+from service.matching.synonyms import Synonyms
 from service.memory import release_memory
 
 log = logging.getLogger(__name__)
 
 
 # --- the engine (one per process) -----------------------------------------------------------------
+
+
+SYNONYMS_KEY = "synonyms_provider"
+
+
+def synonyms_for(session: Session) -> Synonyms | None:
+    """The synonyms of the taxonomy imported in this session's database (:mod:`~service.matching.synonyms`):
+    sessions made by the app or the CLI carry a provider (``session.info[SYNONYMS_KEY]``, set by the
+    taxonomy package); None without one, or while no taxonomy with labels is imported."""
+    provider = session.info.get(SYNONYMS_KEY)
+    return provider(session) if callable(provider) else None
 
 
 def skill_names_levels(skills: list[Any]) -> tuple[list[str], list[int | None]]:
@@ -229,6 +241,7 @@ class MatchingEngine:
             required=[bool(s.get("required")) for s in skills],
             levels=[s.get("level") for s in skills],
             ml=self.ml_vectors(session, names),
+            synonyms=synonyms_for(session),
         )
 
 

@@ -104,7 +104,7 @@ class GraduateIndex:
         self._lock = threading.RLock()
         self.rebuilds = 0
         self.generation = 0  # bumped by every write; keys the specificity cache
-        self._held_cache: dict[str, tuple[int, float]] = {}
+        self._held_cache: dict[tuple[str, object], tuple[int, float]] = {}
         self._reset()
 
     def _reset(self) -> None:
@@ -385,7 +385,8 @@ class GraduateIndex:
         with self._lock:
             held = np.zeros(demand.k, dtype=np.float32)
             todo: list[int] = []
-            keys = [normalize_phrase(name) for name in demand.names]
+            taxonomy = None if demand.synonyms is None else demand.synonyms.key
+            keys = [(normalize_phrase(name), taxonomy) for name in demand.names]
             for j, key in enumerate(keys):
                 cached = self._held_cache.get(key)
                 if cached is not None and cached[0] == self.generation:
@@ -524,6 +525,7 @@ class GraduateIndex:
             demand.required,
             self.calibration,
             weights=result.weights,
+            synonyms=demand.synonyms,
         )
 
     def nbytes(self) -> int:

@@ -13,6 +13,7 @@ import scipy.sparse as sp
 from service.matching import crosslingual, scoring
 from service.matching.calibration import Bridge, Calibration, boost_lexical
 from service.matching.lexical import N_FEATURES, LexicalModel, latin_share
+from service.matching.synonyms import Synonyms, lift_rows
 from service.text import normalize_phrase
 
 
@@ -46,6 +47,9 @@ class PhraseStore:
         self._lock = threading.Lock()
         self.dropped = 0  # ids of erased phrases (zero columns, never reused)
         self._erasures = 0  # drop() calls so far
+        # taxonomy skill -> ids of the phrases that are its labels, for one synonyms snapshot:
+        # (snapshot key, erasures, phrases looked at so far, the map); appended to as phrases come
+        self._synonym_columns: tuple[object, int, int, dict[int, list[int]]] = (None, -1, 0, {})
 
     def erasures(self) -> int:
         """How many :meth:`drop` calls have finished (waits for one in progress): a reader that holds
@@ -237,7 +241,26 @@ class PhraseStore:
         if self.bridge is not None and demand.ml is not None:
             ml = self._ml_rows(p)
             crosslingual.cross_lingual(out, self.bridge, demand.ml, demand.trust, ml, self.trust[:p])
+        if demand.synonyms is not None:
+            wanted = demand.synonyms.of(demand.names)
+            if any(wanted):
+                lift_rows(out, wanted, self.synonym_columns(demand.synonyms))
         return out
+
+    def synonym_columns(self, synonyms: Synonyms) -> dict[int, list[int]]:
+        """Taxonomy skill -> ids of the stored phrases that are its labels (kept per snapshot and
+        extended as phrases are added; rebuilt after an erasure). Readers may see ids past the
+        similarity they computed: :func:`lift_rows` skips them."""
+        with self._lock:
+            key, erasures, done, columns = self._synonym_columns
+            if key != synonyms.key or erasures != self._erasures:
+                done, columns = 0, {}
+            n = len(self.texts)
+            for p, skills in enumerate(synonyms.of(self.texts[done:n]), start=done):
+                for skill in skills:
+                    columns.setdefault(skill, []).append(p)
+            self._synonym_columns = (synonyms.key, self._erasures, n, columns)
+            return columns
 
     def nbytes(self) -> int:
         lex = self._lex_t.data.nbytes + self._lex_t.indices.nbytes + self._lex_t.indptr.nbytes

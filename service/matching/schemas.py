@@ -20,6 +20,11 @@ class EvidenceStatus(StrEnum):
     missing = "missing"
 
 
+class SameSkill(BaseModel):
+    skill_id: str
+    label: str
+
+
 class SkillEvidence(BaseModel):
     demand_skill: str
     matched: str | None
@@ -27,6 +32,14 @@ class SkillEvidence(BaseModel):
     status: EvidenceStatus
     coverage: float | None = Field(default=None, description="Calibrated probability the skill is covered.")
     weight: float | None = Field(default=None, description="This skill's share of the score.")
+    same_skill: SameSkill | None = Field(
+        default=None,
+        description=(
+            "Set when the matched text is another label (preferred, alternative or hidden) of the "
+            "imported taxonomy skill the demanded skill is a label of: that skill's id and preferred "
+            "label. Such evidence counts as the same skill (similarity 1.0)."
+        ),
+    )
 
 
 class MatchRequest(StrictModel):

@@ -40,6 +40,7 @@ import scipy.sparse as sp
 from service.matching.calibration import Bridge, Calibration, boost_lexical
 from service.matching.crosslingual import cross_lingual
 from service.matching.lexical import LexicalModel, latin_share, similarity
+from service.matching.synonyms import Synonyms
 from service.text import normalize_phrase
 
 MAX_LEVEL = 5
@@ -57,6 +58,7 @@ class DemandSkills:
     required: np.ndarray  # (k,) bool
     levels: np.ndarray  # (k,) int8, 0 = any level
     ml: np.ndarray | None = None  # (k, ml_dim) unit rows of the multilingual encoder, when it is on
+    synonyms: Synonyms | None = None  # the imported taxonomy's labels, when one is imported
 
     @property
     def k(self) -> int:
@@ -74,6 +76,7 @@ class DemandSkills:
             required=self.required[idx],
             levels=self.levels[idx],
             ml=None if self.ml is None else self.ml[idx],
+            synonyms=self.synonyms,
         )
 
     @classmethod
@@ -86,6 +89,7 @@ class DemandSkills:
         required: Sequence[bool] | None = None,
         levels: Sequence[int | None] | None = None,
         ml: np.ndarray | None = None,
+        synonyms: Synonyms | None = None,
     ) -> DemandSkills:
         k = len(names)
         return cls(
@@ -97,6 +101,7 @@ class DemandSkills:
             required=np.asarray(required if required is not None else [False] * k, dtype=bool),
             levels=encode_levels(levels if levels is not None else [None] * k),
             ml=None if ml is None else np.ascontiguousarray(ml, dtype=np.float32).reshape(k, -1),
+            synonyms=synonyms,
         )
 
 
@@ -146,6 +151,7 @@ def combined_similarity(
     bridge: Bridge | None = None,
     demand_ml: np.ndarray | None = None,
     phrase_ml: np.ndarray | None = None,
+    synonyms: Synonyms | None = None,
 ) -> np.ndarray:
     """(k, P) float32 fused similarity of demanded skills and phrases (see the module docstring).
 
@@ -153,6 +159,7 @@ def combined_similarity(
     (``phrase_lex``/``demand_lex``) to skip re-analysing the texts. With ``bridge`` and both sides'
     multilingual vectors (``demand_ml``/``phrase_ml``), pairs where either text holds CJK characters
     also get the multilingual channel (:func:`cross_lingual`); English-English pairs are untouched.
+    With ``synonyms``, two labels of one taxonomy skill score 1.0 (:mod:`service.matching.synonyms`).
     """
     k, p = len(demand_texts), len(phrase_texts)
     if k == 0 or p == 0:
@@ -161,17 +168,14 @@ def combined_similarity(
     d_lex = demand_lex if demand_lex is not None else lexical.transform(list(demand_texts))
     p_lex = phrase_lex if phrase_lex is not None else lexical.transform(list(phrase_texts))
     lex = similarity(d_lex, p_lex)
-    if bridge is None or demand_ml is None or phrase_ml is None:
-        if multilingual:
-            return fuse(cos, lex, calibration.gamma)
-        return fuse(cos, lex, calibration.gamma, latin_share(demand_texts), latin_share(phrase_texts))
-    d_trust, p_trust = latin_share(demand_texts), latin_share(phrase_texts)
-    out = (
-        fuse(cos, lex, calibration.gamma)
-        if multilingual
-        else fuse(cos, lex, calibration.gamma, d_trust, p_trust)
-    )
-    return cross_lingual(out, bridge, demand_ml, d_trust, phrase_ml, p_trust)
+    if multilingual:
+        out = fuse(cos, lex, calibration.gamma)
+    else:
+        out = fuse(cos, lex, calibration.gamma, latin_share(demand_texts), latin_share(phrase_texts))
+    if bridge is not None and demand_ml is not None and phrase_ml is not None:
+        d_trust, p_trust = latin_share(demand_texts), latin_share(phrase_texts)
+        out = cross_lingual(out, bridge, demand_ml, d_trust, phrase_ml, p_trust)
+    return synonyms.lift(out, demand_texts, phrase_texts) if synonyms is not None else out
 
 
 def coverage(sim: np.ndarray, calibration: Calibration) -> np.ndarray:
@@ -323,13 +327,15 @@ def explain(
     required: np.ndarray,
     calibration: Calibration,
     weights: np.ndarray | None = None,
+    synonyms: Synonyms | None = None,
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """The ``SkillEvidence`` of one candidate and the names of its missing required skills.
 
     ``phrase_idx``/``phrase_levels`` are the candidate's phrases (columns of ``sim_kp``/``coverage_kp``),
     ``phrase_texts`` holds the text of every column. ``matched`` is null when the skill is missing.
     With ``weights`` (the effective weights of the ranking), each entry also says its ``weight``: its
-    share of the score.
+    share of the score. With ``synonyms``, evidence that is another label of the demanded skill's
+    taxonomy skill names it (``same_skill``: its id and preferred label).
     """
     shares = None
     if weights is not None and float(np.sum(weights)) > 0:
@@ -369,5 +375,9 @@ def explain(
         }
         if shares is not None:
             entry["weight"] = round(float(shares[j]), 4)
+        if synonyms is not None and text is not None and normalize_phrase(text) != wanted[j]:
+            same = synonyms.shared(name, text)
+            if same is not None:
+                entry["same_skill"] = {"skill_id": same[0], "label": same[1]}
         evidence.append(entry)
     return evidence, missing_required

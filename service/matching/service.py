@@ -96,6 +96,7 @@ def _score_set(
         bridge=engine.bridge,
         demand_ml=demand.ml,
         phrase_ml=engine.ml_for(session, demand, cands.phrase_texts, store=store),
+        synonyms=demand.synonyms,
     )
     cov = engine.calibration.coverage(sim)
     best = scoring.best_evidence(
@@ -127,6 +128,7 @@ def _explain(
         demand.required,
         engine.calibration,
         weights=weights,
+        synonyms=demand.synonyms,
     )
 
 

@@ -20,6 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from service.matching import lexical
+from service.matching.synonyms import Synonyms
 from service.taxonomy.scoring import Calibration, combine
 
 log = logging.getLogger(__name__)
@@ -115,6 +116,15 @@ class TaxonomyIndex:
         )
         self._sorted_norms = [self.label_norm[i] for i in order]
         self._sorted_ids = order
+        self._synonyms = (
+            None
+            if not self.skill_ids
+            else Synonyms(
+                key=("taxonomy", seq, model),
+                lookup=self._skills_labelled,
+                describe=lambda skill: (self.skill_ids[skill], self.skill_labels[skill]),
+            )
+        )
 
     # -- facts ---------------------------------------------------------------------------------
 
@@ -131,6 +141,13 @@ class TaxonomyIndex:
             int(self.skill_starts[skill + 1]) if skill + 1 < len(self.skill_starts) else len(self.label_text)
         )
         return self.label_text[start:end]
+
+    def synonyms(self) -> Synonyms | None:
+        """The matcher's view of the labels (:mod:`service.matching.synonyms`); None when empty."""
+        return self._synonyms
+
+    def _skills_labelled(self, norm: str) -> list[int]:
+        return sorted({int(self.label_skill[i]) for i in self.exact.get(norm, ())})
 
     def exact_skills(self, norm: str) -> list[tuple[int, int]]:
         """(skill, label) pairs whose label's normalised text is ``norm``; preferred labels first."""

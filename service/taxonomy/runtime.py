@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 from service import changes
 from service.embeddings import cache as phrase_cache
 from service.embeddings.encoder import Encoder, EncoderUnavailable
+from service.matching.engine import SYNONYMS_KEY
+from service.matching.synonyms import Synonyms
 from service.memory import release_memory
 from service.taxonomy import repository as repo
 from service.taxonomy.index import TaxonomyIndex
@@ -78,6 +80,11 @@ class TaxonomyRuntime:
             self.canonical_memo = {}
             session.info[_CHECKED_KEY] = (id(self), seq)
             return current
+
+    def synonyms(self, session: Session) -> Synonyms | None:
+        """The labels of the index at the database's state, as the matcher reads them (None while no
+        taxonomy is imported)."""
+        return self.index(session).synonyms()
 
     def query_vectors(self, session: Session, norms: list[str], *, store: bool = False) -> np.ndarray:
         """Embeddings of query phrases: from the in-process LRU, then the database cache, then the
@@ -150,4 +157,5 @@ def attach(sessionmakers: list[object], runtime: TaxonomyRuntime) -> None:
         kw = getattr(maker, "kw", {})
         info = dict(kw.get("info") or {})
         info[SESSION_INFO_KEY] = runtime
+        info[SYNONYMS_KEY] = runtime.synonyms
         maker.configure(info=info)  # type: ignore[attr-defined]

@@ -122,6 +122,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ev_partial": ("部分", "partial"),
     "ev_missing": ("缺失", "missing"),
     "matched_with": ("匹配到：{text}", "matched: {text}"),
+    "matched_same_skill": (
+        "匹配到：{text}（技能分类中与“{label}”为同一技能）",
+        "matched: {text} (the same skill as “{label}” in the taxonomy)",
+    ),
     "pseudonymous_note": (
         "候选人以假名编号显示（与 API 相同），不含姓名等个人信息。",
         "Candidates appear pseudonymously (as in the API): no names or other personal details.",

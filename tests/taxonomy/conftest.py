@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,17 @@ def import_into(app: FastAPI, parsed: ParsedTaxonomy) -> importing.ImportSummary
 
 def import_esco(app: FastAPI, folder: Path = ESCO_SAMPLE, version: str = "v1.1.1") -> None:
     import_into(app, parse_esco(folder, version=version))
+
+
+def write_esco(folder: Path, skills: list[tuple[str, str, str]]) -> Path:
+    """A minimal ESCO export in ``folder``: ``skills_en.csv`` with (concept URI, preferred label,
+    alternative labels one per line)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / "skills_en.csv").open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\r\n")
+        writer.writerow(["conceptUri", "skillType", "preferredLabel", "altLabels", "description"])
+        writer.writerows([uri, "skill/competence", label, alt, ""] for uri, label, alt in skills)
+    return folder
 
 
 def import_onet(app: FastAPI, folder: Path) -> None:

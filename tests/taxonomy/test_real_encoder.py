@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from fastapi.testclient import TestClient
 from service.embeddings.encoder import Encoder
 from service.embeddings.loader import load_encoder
 from tests.builders import make_org
-from tests.taxonomy.conftest import import_esco
+from tests.taxonomy.conftest import import_esco, write_esco
 
 pytestmark = pytest.mark.real_encoder
 
@@ -42,13 +41,7 @@ def real_client(
     client: TestClient, app: FastAPI, real_encoder: Encoder, tmp_path: Path
 ) -> Iterator[TestClient]:
     app.state.encoder = real_encoder  # the runtime reads the app's encoder at each use
-    folder = tmp_path / "esco"
-    folder.mkdir()
-    with (folder / "skills_en.csv").open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\r\n")
-        writer.writerow(["conceptUri", "skillType", "preferredLabel", "altLabels", "description"])
-        writer.writerows([uri, "skill/competence", label, alt, ""] for uri, label, alt in SKILLS)
-    import_esco(app, folder)
+    import_esco(app, write_esco(tmp_path / "esco", SKILLS))
     yield client
 
 

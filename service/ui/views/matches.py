@@ -100,6 +100,8 @@ def matches_page(session: Session, org: Organization, demand_id: str, *, t: Any)
                     "status": ev["status"] if ev else "missing",
                     "similarity": float(ev["similarity"]) if ev else 0.0,
                     "matched": ev.get("matched") if ev else None,
+                    # another label of the same taxonomy skill: the tooltip names that skill
+                    "same_skill": (ev.get("same_skill") or {}).get("label") if ev else None,
                 }
             )
         page.matrix.append({"skill": name, "cells": cells})
