@@ -124,3 +124,10 @@ class CourseIn(StrictModel):
     learning_outcomes: Annotated[list[Outcome], Field(max_length=100)] = []
     skills: Annotated[list[SkillName], Field(max_length=100)] = []
     hours: Annotated[int, Field(ge=0, le=100_000)] | None = None
+
+
+class SameSkill(BaseModel):
+    """The imported taxonomy skill two texts are labels of (they count as one skill)."""
+
+    skill_id: str
+    label: str

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from service.schemas import CourseIn, SkillRequirement, StrictModel
+from service.schemas import CourseIn, SameSkill, SkillRequirement, StrictModel
 
 
 class GapStatus(StrEnum):
@@ -30,6 +30,13 @@ class GapEvidence(BaseModel):
     text: str = Field(description="The course title, learning outcome or tagged skill that evidences it.")
     kind: str = Field(description='"title", "outcome" or "skill".')
     matched: str = Field(description="The part of ``text`` that matched (an outcome is scored by parts).")
+    same_skill: SameSkill | None = Field(
+        default=None,
+        description=(
+            "Set when ``matched`` is another label of the imported taxonomy skill the demanded skill is "
+            "a label of: that skill's id and preferred label (the two count as one skill)."
+        ),
+    )
 
 
 class NearestCourse(BaseModel):

@@ -223,7 +223,24 @@ def analyse_curriculum(
             score = score - scorer.hub_discount(demanded)[:, None]
         cov = scoring.coverage(score, scorer.calibration)
     assessments = analysis.assess(lines, items, cov, sim, row, scorer.thresholds)
-    return analysis.build_report(program_id, scope, assessments, scorer.model)
+    report = analysis.build_report(program_id, scope, assessments, scorer.model)
+    if scorer.synonyms is not None:
+        name_same_skills(report, scorer.synonyms)
+    return report
+
+
+def name_same_skills(report: dict[str, Any], synonyms: Synonyms) -> None:
+    """In place: the evidence of a line that is another label of one of the line's wordings' taxonomy
+    skill names that skill (``same_skill``), as match evidence does."""
+    for line in report["skills"]:
+        found = line["evidence"]
+        if found is None:
+            continue
+        for wording in (line["skill"], *line["aliases"]):
+            same = synonyms.shared(wording, found["matched"])
+            if same is not None and normalize_phrase(wording) != normalize_phrase(found["matched"]):
+                found["same_skill"] = {"skill_id": same[0], "label": same[1]}
+                break
 
 
 def scorer_for(session: Session, encoder: Encoder, *, store: bool = True) -> Scorer:

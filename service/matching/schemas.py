@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from service.schemas import SkillClaim, SkillRequirement, StrictModel
+from service.schemas import SameSkill, SkillClaim, SkillRequirement, StrictModel
 
 TopK = Annotated[int, Field(ge=1, le=100)]
 Score = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -18,11 +18,6 @@ class EvidenceStatus(StrEnum):
     met = "met"
     partial = "partial"
     missing = "missing"
-
-
-class SameSkill(BaseModel):
-    skill_id: str
-    label: str
 
 
 class SkillEvidence(BaseModel):

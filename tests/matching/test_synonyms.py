@@ -125,11 +125,14 @@ def test_a_course_teaching_an_alternative_label_covers_the_skill(
         "demand": {"skills": [{"name": "use CAD software", "importance": 5}]},
     }
 
-    def status() -> str:
+    def line() -> dict[str, Any]:
         r = client.post("/v1/gap-analysis", json=body, headers=ent.headers)
         assert r.status_code == 200, r.text
-        return str(r.json()["skills"][0]["status"])
+        return dict(r.json()["skills"][0])
 
-    assert status() == "gap"
+    assert line()["status"] == "gap"
     _import(app, tmp_path)
-    assert status() == "covered"
+    covered = line()
+    assert covered["status"] == "covered"
+    assert covered["evidence"]["matched"] == "computer-aided design"
+    assert covered["evidence"]["same_skill"] == {"skill_id": CAD, "label": "use CAD software"}
