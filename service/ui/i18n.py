@@ -122,6 +122,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ev_partial": ("部分", "partial"),
     "ev_missing": ("缺失", "missing"),
     "matched_with": ("匹配到：{text}", "matched: {text}"),
+    "same_skill_note": ("技能分类中与“{label}”为同一技能", "the same skill as “{label}” in the taxonomy"),
     "matched_same_skill": (
         "匹配到：{text}（技能分类中与“{label}”为同一技能）",
         "matched: {text} (the same skill as “{label}” in the taxonomy)",

@@ -14,7 +14,7 @@ from service.matching.lexical import default_model
 from service.matching.phrase_store import PhraseStore
 from service.matching.scoring import DemandSkills
 from service.matching.synonyms import SAME_SKILL, Synonyms
-from tests.builders import make_demand, make_graduate, make_org
+from tests.builders import make_demand, make_graduate, make_org, make_program
 from tests.taxonomy.conftest import import_esco, write_esco
 from tests.ui.support import sign_in
 
@@ -136,3 +136,17 @@ def test_a_course_teaching_an_alternative_label_covers_the_skill(
     assert covered["status"] == "covered"
     assert covered["evidence"]["matched"] == "computer-aided design"
     assert covered["evidence"]["same_skill"] == {"skill_id": CAD, "label": "use CAD software"}
+
+
+def test_the_gap_page_says_which_taxonomy_skill_a_course_teaches(
+    client: TestClient, app: FastAPI, tmp_path: Path
+) -> None:
+    _import(app, tmp_path)
+    ent = make_org(client, "enterprise", region="Hefei")
+    school = make_org(client, "school", region="Hefei")
+    make_demand(client, ent, skills=[{"name": "use CAD software", "importance": 5}])
+    drafting = {"code": "D1", "title": "Drafting studio", "learning_outcomes": ["computer-aided design"]}
+    program = make_program(client, school, courses=[drafting])
+    sign_in(client, school)
+    html = client.get(f"/ui/programs/{program['id']}/gaps").text
+    assert "computer-aided design<br><small>the same skill as “use CAD software” in the taxonomy" in html
