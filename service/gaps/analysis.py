@@ -8,7 +8,8 @@ similarity and calibrated coverage matrices, and hands them here:
   (after normalisation) always shares a line; with ``group=True`` paraphrases ("PLC programming",
   "programming PLCs") share one too. Paraphrases are found by average-linkage agglomerative clustering
   on calibrated coverage between the phrases, cut at the report's covered threshold: two groups merge
-  when, on average, each wording of one would count as covering each wording of the other. A line's
+  when, on average, each wording of one would count as covering each wording of the other (the service
+  layer never lets two wordings one demand lists separately cover each other there). A line's
   weight is the sum over its demands of headcount x importance (a demand that lists two wordings of
   one skill counts once, with the larger importance).
 - :func:`assess` gives each line its coverage (the best calibrated evidence among the curriculum's

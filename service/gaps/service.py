@@ -156,13 +156,32 @@ def group_lines(
     Two wordings share a line when, on average, each would count as *covered* by the other in this
     report (the gap report's ``covered`` threshold, fitted on O*NET), not merely as evidence of it (the
     matching engine's lower MET): related but different skills ("PLC programming" / "industrial robot
-    programming", "welding" / "soldering") keep their own lines, weights and shortages."""
+    programming", "welding" / "soldering") keep their own lines, weights and shortages.
+
+    Wordings that one demand lists separately never count as covering each other here: the demand
+    says they are different requirements (an occupation's essential skills "perform MIG welding" and
+    "perform TIG welding" are as close to each other as two wordings of one skill can be), so only
+    wordings of different demands are folded, as a report of one demand folds nothing."""
     if not group:
         return analysis.group_skills(occurrences)
-    phrases = scorer.prepare(analysis.distinct_phrases(occurrences)[0])
+    wordings, index = analysis.distinct_phrases(occurrences)
+    phrases = scorer.prepare(wordings)
+    by_demand: dict[str, set[int]] = {}
+    for occ, i in zip(occurrences, index, strict=True):
+        by_demand.setdefault(occ.demand_key, set()).add(i)
+    siblings: list[set[int]] = [set() for _ in wordings]
+    for members in by_demand.values():
+        for i in members:
+            siblings[i] |= members
+    for i, others in enumerate(siblings):
+        others.discard(i)
 
     def block(start: int, stop: int) -> np.ndarray:
-        return scorer.scores(phrases.rows(start, stop), phrases)[1]
+        cov = np.array(scorer.scores(phrases.rows(start, stop), phrases)[1], dtype=np.float32)
+        for r in range(start, stop):
+            if siblings[r]:
+                cov[r - start, sorted(siblings[r])] = 0.0
+        return cov
 
     labels = analysis.cluster_phrases(len(phrases), block, scorer.thresholds.same_skill)
     return analysis.group_skills(occurrences, labels)

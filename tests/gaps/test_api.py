@@ -434,6 +434,36 @@ def test_grouping_keeps_related_but_different_skills_apart(real_client: TestClie
 
 
 @pytest.mark.real_encoder
+def test_grouping_keeps_the_skills_one_demand_lists_apart(real_client: TestClient) -> None:
+    # An occupation's essential skills are often close wordings of different skills; the demand that
+    # lists them separately says they are different, in a region's report as in its own.
+    client = real_client
+    school = make_org(client, "school")
+    a = make_org(client, "enterprise", "A")
+    b = make_org(client, "enterprise", "B")
+    program = make_program(client, school, courses=[course("Welding", ["making welds"])])
+    make_demand(
+        client,
+        a,
+        headcount=3,
+        skills=[
+            skill("perform MIG welding", 4),
+            skill("perform TIG welding", 4),
+            skill("welding techniques", 3),
+        ],
+    )
+    make_demand(client, b, headcount=2, skills=[skill("TIG welding", 5)])
+    report = gaps(client, school, program["id"], region="Hefei").json()
+    lines = {s["skill"]: s["aliases"] for s in report["skills"]}
+    assert lines == {
+        "perform MIG welding": [],
+        "perform TIG welding": ["TIG welding"],  # another demand's wording of it joins its line
+        "welding techniques": [],
+    }
+    assert line(report, "perform TIG welding")["weight"] == 3 * 4 + 2 * 5
+
+
+@pytest.mark.real_encoder
 def test_chinese_on_the_real_encoder(real_client: TestClient) -> None:
     client = real_client
     ent = make_org(client, "enterprise")
