@@ -256,9 +256,9 @@ def name_same_skills(report: dict[str, Any], synonyms: Synonyms) -> None:
         if found is None:
             continue
         for wording in (line["skill"], *line["aliases"]):
-            same = synonyms.shared(wording, found["matched"])
-            if same is not None and normalize_phrase(wording) != normalize_phrase(found["matched"]):
-                found["same_skill"] = {"skill_id": same[0], "label": same[1]}
+            same = synonyms.same_skill(wording, found["matched"])
+            if same is not None:
+                found["same_skill"] = same
                 break
 
 

@@ -24,6 +24,7 @@ from service.matching.calibration import Calibration, load_bridge, load_calibrat
 from service.matching.index import GraduateIndex
 from service.matching.lexical import LexicalModel, default_model
 from service.matching.phrase_store import PhraseStore
+from service.matching.synonyms import SESSION_INFO_KEY as SYNONYMS_KEY
 from service.matching.synonyms import Synonyms
 from service.memory import release_memory
 
@@ -31,9 +32,6 @@ log = logging.getLogger(__name__)
 
 
 # --- the engine (one per process) -----------------------------------------------------------------
-
-
-SYNONYMS_KEY = "synonyms_provider"
 
 
 def synonyms_for(session: Session) -> Synonyms | None:

@@ -256,9 +256,7 @@ class PhraseStore:
             if key != synonyms.key or erasures != self._erasures:
                 done, columns = 0, {}
             n = len(self.texts)
-            for p, skills in enumerate(synonyms.of(self.texts[done:n]), start=done):
-                for skill in skills:
-                    columns.setdefault(skill, []).append(p)
+            synonyms.columns(self.texts[done:n], start=done, into=columns)
             self._synonym_columns = (synonyms.key, self._erasures, n, columns)
             return columns
 

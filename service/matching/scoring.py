@@ -375,9 +375,8 @@ def explain(
         }
         if shares is not None:
             entry["weight"] = round(float(shares[j]), 4)
-        if synonyms is not None and text is not None and normalize_phrase(text) != wanted[j]:
-            same = synonyms.shared(name, text)
-            if same is not None:
-                entry["same_skill"] = {"skill_id": same[0], "label": same[1]}
+        same = synonyms.same_skill(name, text) if synonyms is not None and text is not None else None
+        if same is not None:
+            entry["same_skill"] = same
         evidence.append(entry)
     return evidence, missing_required

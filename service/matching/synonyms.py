@@ -23,6 +23,7 @@ import numpy as np
 from service.text import normalize_phrase
 
 SAME_SKILL = 1.0  # the fused similarity of two labels of one taxonomy skill (that of identical texts)
+SESSION_INFO_KEY = "synonyms_provider"  # where sessions carry the provider (set by the taxonomy package)
 
 
 @dataclass(frozen=True)
@@ -47,17 +48,32 @@ class Synonyms:
         common = set(self.lookup(normalize_phrase(a))) & set(self.lookup(normalize_phrase(b)))
         return self.describe(min(common)) if common else None
 
+    def same_skill(self, wanted: str, matched: str) -> dict[str, str] | None:
+        """The evidence's ``same_skill`` entry: set when ``matched`` is *another* label of a taxonomy
+        skill ``wanted`` is a label of (the same text needs no explanation)."""
+        if normalize_phrase(wanted) == normalize_phrase(matched):
+            return None
+        same = self.shared(wanted, matched)
+        return None if same is None else {"skill_id": same[0], "label": same[1]}
+
+    def columns(
+        self, texts: Sequence[str], start: int = 0, into: dict[int, list[int]] | None = None
+    ) -> dict[int, list[int]]:
+        """Taxonomy skill -> positions (from ``start``) of the ``texts`` that are its labels, added to
+        ``into`` when given."""
+        out: dict[int, list[int]] = {} if into is None else into
+        for p, skills in enumerate(self.of(texts), start=start):
+            for s in skills:
+                out.setdefault(s, []).append(p)
+        return out
+
     def lift(self, sim: np.ndarray, demand_texts: Sequence[str], phrase_texts: Sequence[str]) -> np.ndarray:
         """In place on ``sim`` (k, P): :data:`SAME_SKILL` where the demanded skill and the phrase are
         labels of one taxonomy skill. Cost: a dictionary look-up per text."""
         wanted = self.of(demand_texts)
         if not any(wanted):
             return sim
-        by_skill: dict[int, list[int]] = {}
-        for p, skills in enumerate(self.of(phrase_texts)):
-            for s in skills:
-                by_skill.setdefault(s, []).append(p)
-        return lift_rows(sim, wanted, by_skill)
+        return lift_rows(sim, wanted, self.columns(phrase_texts))
 
 
 def lift_rows(

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from service import changes
 from service.embeddings import cache as phrase_cache
 from service.embeddings.encoder import Encoder, EncoderUnavailable
-from service.matching.engine import SYNONYMS_KEY
+from service.matching.synonyms import SESSION_INFO_KEY as SYNONYMS_KEY
 from service.matching.synonyms import Synonyms
 from service.memory import release_memory
 from service.taxonomy import repository as repo
