@@ -36,6 +36,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
     TALENTMATCH_DATABASE_URL=sqlite:////data/talentmatch.db \
     PROMETHEUS_MULTIPROC_DIR=/tmp/talentmatch-metrics \
+    TALENTMATCH_CACHE_DIR=/app/.cache/talentmatch \
     WEB_CONCURRENCY=2
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --home-dir /app --no-create-home --shell /usr/sbin/nologin app \

@@ -4,7 +4,11 @@
    against the package's own pure-Python tokenizer: ids on every distinct text of the CSCO files,
    eval-dev and four O*NET files, and the time each takes;
 2. the phrase store's int8 rows (:class:`service.matching.crosslingual.Int8Rows`) against float32:
-   the cosine error on 1,000 O*NET tasks x 1,000 CSCO names (seed 0).
+   the cosine error on 1,000 O*NET tasks x 1,000 CSCO names (seed 0);
+3. the embedding table read from its file in the cache folder
+   (:class:`service.embeddings.multilingual.FileRows`, as served) against the package's table in
+   memory: the same vectors or not, the encoder's speed each way (4,000 O*NET task statements, 2,000
+   CSCO names; best of 3) and the resident memory the table in memory adds.
 
     python -m bench.multilingual_storage
 """
@@ -15,10 +19,11 @@ import csv
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from service.embeddings.multilingual import PieceTokenizer, load_multilingual
+from service.embeddings.multilingual import FileRows, PieceTokenizer, _load_model, load_multilingual
 from service.matching.crosslingual import Int8Rows
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -66,7 +71,45 @@ def main() -> int:
     a, b = encoder.encode(left), encoder.encode(right)
     error = np.abs(Int8Rows.of(b).dot_t(a) - a @ b.T)
     print(f"int8 rows: cosine error on 1,000 x 1,000 pairs, max {error.max():.1e}, mean {error.mean():.1e}")
+    _table_file(encoder, tasks[:4000], names[:2000])
     return 0
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * 4096 / 2**20
+
+
+def _table_file(encoder: Any, english: list[str], chinese: list[str]) -> None:
+    served = encoder._model
+    if not isinstance(served.table, FileRows):
+        print("embedding table: in memory (the cache folder could not be written)")
+        return
+    before = _rss_mib()
+    in_memory = _load_model(encoder.threads, encoder.version, table_in_memory=True)
+    added = _rss_mib() - before
+    size = served.table.path.stat().st_size / 2**20
+    print(f"embedding table: read from {served.table.path} ({size:.1f} MiB), as served")
+    print(
+        f"  a second copy of the model, its table in memory as the package loads it, adds {added:.0f} MiB "
+        f"resident to this process ({in_memory.table.nbytes / 2**20:.1f} MiB of it the table)"
+    )
+    for label, texts in (("O*NET tasks", english), ("CSCO names", chinese)):
+        speeds = []
+        for model in (in_memory, served):
+            best = min(_timed(model, texts) for _ in range(3))
+            speeds.append(len(texts) / best)
+        same = np.array_equal(in_memory.encode(texts), served.encode(texts))
+        print(
+            f"  {label}: {len(texts):,} texts, same vectors: {same}; phrases/s with the table in memory "
+            f"{speeds[0]:,.0f}, from the file {speeds[1]:,.0f}"
+        )
+
+
+def _timed(model: Any, texts: list[str]) -> float:
+    t = time.perf_counter()
+    model.encode(texts)
+    return time.perf_counter() - t
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 
 HOME_ENV = "TALENTMATCH_HOME"
+CACHE_ENV = "TALENTMATCH_CACHE_DIR"
 SHARE = Path("share") / "talentmatch"
 _MARKER = "alembic.ini"
 
@@ -57,3 +58,14 @@ def runtime_file(relative: str) -> Path:
 
 def models_dir() -> Path:
     return runtime_file("models")
+
+
+def cache_dir() -> Path:
+    """Where the service may keep files it derives from installed packages (not data):
+    ``TALENTMATCH_CACHE_DIR`` when set, else ``$XDG_CACHE_HOME/talentmatch`` or ``~/.cache/talentmatch``.
+    Nothing in it is needed: a reader that cannot use it works without it."""
+    override = os.environ.get(CACHE_ENV)
+    if override:
+        return Path(override)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "talentmatch"

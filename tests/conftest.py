@@ -7,8 +7,10 @@ the schema is migrated once per session and every table is emptied after each te
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +28,9 @@ from service.settings import Settings
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+if "TALENTMATCH_CACHE_DIR" not in os.environ:  # the multilingual table's file, outside the user's cache
+    os.environ["TALENTMATCH_CACHE_DIR"] = tempfile.mkdtemp(prefix="talentmatch-cache-")
+    atexit.register(shutil.rmtree, os.environ["TALENTMATCH_CACHE_DIR"], ignore_errors=True)
 
 ADMIN_KEY = "test-admin-key-0123456789"
 PG_URL = os.environ.get("TALENTMATCH_TEST_DATABASE_URL")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pytest
 
 from service.embeddings.encoder import Encoder
-from service.embeddings.multilingual import load_multilingual
+from service.embeddings.multilingual import FileRows, _load_model, load_multilingual, table_on_disk
+from service.paths import cache_dir
 
 
 def test_translations_are_close_and_unrelated_work_is_not() -> None:
@@ -23,3 +27,43 @@ def test_translations_are_close_and_unrelated_work_is_not() -> None:
 
 def test_loaded_once_per_process() -> None:
     assert load_multilingual() is load_multilingual()
+
+
+def test_table_rows_are_read_from_the_cache_file_as_asked(tmp_path: Path) -> None:
+    table = np.random.default_rng(3).integers(0, 256, size=(50, 8), dtype=np.uint8)
+    rows = table_on_disk(table, "t.u8", tmp_path / "cache")
+    assert isinstance(rows, FileRows) and rows.shape == (50, 8) and len(rows) == 50
+    for ids in ([7], [3, 4, 5, 9, 9, 0, 49], np.array([[1, 2], [2, 40]]).reshape(-1), []):
+        assert np.array_equal(rows[np.asarray(ids, dtype=np.int64)], table[np.asarray(ids, dtype=np.int64)])
+    with pytest.raises(IndexError):
+        rows[np.array([50])]
+
+
+def test_a_damaged_cache_file_is_replaced_not_read(tmp_path: Path) -> None:
+    table = np.arange(64, dtype=np.uint8).reshape(8, 8)
+    path = table_on_disk(table, "t.u8", tmp_path).path
+    damaged = bytearray(path.read_bytes())
+    damaged[20] ^= 0xFF
+    path.write_bytes(bytes(damaged))
+    assert np.array_equal(table_on_disk(table, "t.u8", tmp_path)[np.arange(8)], table)
+    assert path.read_bytes() == table.tobytes()
+    path.write_bytes(b"short")
+    assert np.array_equal(table_on_disk(table, "t.u8", tmp_path)[np.arange(8)], table)
+
+
+def test_the_served_table_lives_in_the_cache_folder_and_encodes_as_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served = load_multilingual()
+    table = served._model.table
+    assert isinstance(table, FileRows) and table.path.parent == cache_dir()
+    texts = ["焊接", "welding", "可编程逻辑控制器", "operate CNC lathes", "会计 accounting"]
+    # a cache folder that cannot be made (a file is in the way): the table stays in memory, same vectors
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    monkeypatch.setenv("TALENTMATCH_CACHE_DIR", str(blocker))
+    in_memory = _load_model(1, served.version)
+    assert isinstance(in_memory.table, np.ndarray) and in_memory.table.shape == table.shape
+    expected = np.asarray(in_memory.encode(texts), dtype=np.float32)
+    expected /= np.linalg.norm(expected, axis=1, keepdims=True)
+    assert np.array_equal(served.encode(texts), expected)
