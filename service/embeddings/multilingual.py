@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 import tempfile
 import threading
 import weakref
@@ -71,22 +72,25 @@ class PieceTokenizer:
 
 
 class FileRows:
-    """A (rows, width) uint8 table whose rows are read from a file when asked for (``os.preadv``).
+    """A (rows, width) uint8 table whose rows are read from an open file when asked for (``os.preadv``).
 
     Indexed like the array it replaces (``table[ids]`` -> (len(ids), width)), for the package's forward
     pass. Nothing is mapped: a mapped file's pages count in the process's resident memory (and this
     kernel maps them in 2 MiB folios, so a few hundred scattered rows map the whole table); read
     rows live in the page cache, shared by every process and given back under memory pressure.
+    Takes ownership of ``fd``.
     """
 
-    def __init__(self, path: Path, rows: int, width: int) -> None:
-        if path.stat().st_size != rows * width:
-            raise ValueError(f"{path}: {path.stat().st_size} bytes, expected {rows * width}")
+    def __init__(self, fd: int, path: Path, rows: int, width: int) -> None:
+        self._closer = weakref.finalize(self, os.close, fd)
+        size = os.fstat(fd).st_size
+        if size != rows * width:
+            self._closer()
+            raise ValueError(f"{path}: {size} bytes, expected {rows * width}")
         self.shape = (rows, width)
         self.dtype = np.dtype(np.uint8)
         self.path = path
-        self._fd = os.open(path, os.O_RDONLY)
-        self._closer = weakref.finalize(self, os.close, self._fd)
+        self._fd = fd
 
     def __len__(self) -> int:
         return self.shape[0]
@@ -111,39 +115,51 @@ class FileRows:
 
 
 def table_on_disk(table: np.ndarray, name: str, folder: Path) -> FileRows:
-    """``table`` as :class:`FileRows` over ``folder/name``: written there (atomically) unless a file of
-    that name already holds exactly these bytes (checked in full, so a damaged or altered file is
-    replaced, never read)."""
+    """``table`` as :class:`FileRows` over ``folder/name``. A file already there is used only if it is a
+    regular file of this user that nobody else may write and holds exactly these bytes (compared in
+    full, through the descriptor then kept, so it cannot be swapped in between); otherwise a new one is
+    written (mode 0600, atomically) and read through the descriptor it was written with."""
     data = np.ascontiguousarray(table, dtype=np.uint8)
     path = folder / name
-    if not _holds(path, data):
+    fd = _open_if_same(path, data)
+    if fd is None:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=f".{name}.", delete=False) as tmp:
             try:
                 tmp.write(data.reshape(-1).data)
                 tmp.flush()
                 os.fsync(tmp.fileno())
+                os.replace(tmp.name, path)
             except BaseException:
                 os.unlink(tmp.name)
                 raise
-        os.replace(tmp.name, path)
-    return FileRows(path, *data.shape)
+            fd = os.dup(tmp.fileno())
+    return FileRows(fd, path, *data.shape)
 
 
-def _holds(path: Path, data: np.ndarray) -> bool:
+def _open_if_same(path: Path, data: np.ndarray) -> int | None:
+    """A read descriptor of ``path`` if it is this user's regular file, not writable by others, holding
+    exactly ``data``; else None."""
     try:
-        if path.stat().st_size != data.nbytes:
-            return False
-        flat = data.reshape(-1)
-        chunk = 1 << 22
-        with path.open("rb") as f:
-            for start in range(0, data.nbytes, chunk):
-                block = f.read(chunk)
-                if not np.array_equal(np.frombuffer(block, dtype=np.uint8), flat[start : start + chunk]):
-                    return False
-        return True
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
-        return False
+        return None
+    try:
+        st = os.fstat(fd)
+        trusted = stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid() and not st.st_mode & 0o022
+        if trusted and st.st_size == data.nbytes:
+            flat = data.reshape(-1)
+            chunk = 1 << 22
+            for start in range(0, data.nbytes, chunk):
+                block = os.pread(fd, chunk, start)
+                if not np.array_equal(np.frombuffer(block, dtype=np.uint8), flat[start : start + chunk]):
+                    break
+            else:
+                return fd
+    except OSError:
+        pass
+    os.close(fd)
+    return None
 
 
 def _load_model(threads: int, version: str, *, table_in_memory: bool = False) -> Any:

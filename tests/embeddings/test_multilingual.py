@@ -49,6 +49,10 @@ def test_a_damaged_cache_file_is_replaced_not_read(tmp_path: Path) -> None:
     assert path.read_bytes() == table.tobytes()
     path.write_bytes(b"short")
     assert np.array_equal(table_on_disk(table, "t.u8", tmp_path)[np.arange(8)], table)
+    # the right bytes in a file others may write: not trusted, replaced by one of mode 0600
+    path.chmod(0o666)
+    assert np.array_equal(table_on_disk(table, "t.u8", tmp_path)[np.arange(8)], table)
+    assert path.stat().st_mode & 0o777 == 0o600
 
 
 def test_the_served_table_lives_in_the_cache_folder_and_encodes_as_in_memory(
