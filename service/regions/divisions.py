@@ -181,6 +181,16 @@ def standard_name(code: str | None) -> str | None:
     return found.name if found is not None else None
 
 
+def display_name(text: str | None, lang: str) -> str | None:
+    """A region as a page in ``lang`` shows it: a known division by its short Chinese name (合肥) on
+    Chinese pages and by its pinyin (Hefei) on the others, however it was written; other text as
+    written."""
+    found = resolve(text)
+    if found is None:
+        return text
+    return found.short if lang.startswith("zh") else found.pinyin
+
+
 def region_key(text: str | None) -> tuple[str | None, str | None]:
     """(GB/T code or None, comparison key) of a region text: the key is the code of a known division,
     else the text's normal form; (None, None) for no region."""

@@ -3,6 +3,7 @@ route class that turns errors into HTML pages instead of problem+json."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import State
 
+from service import regions
 from service.db import SessionDep
 from service.embeddings.encoder import Encoder
 from service.errors import DomainError, ServiceUnavailable
@@ -91,6 +93,7 @@ class PageContext:
             org=self.org,
             csrf_token=self.csrf_token,
             current_path=path,
+            place=functools.partial(regions.display_name, lang=self.lang),
             **values,
         )
         return self.finish(HTMLResponse(html, status_code=status_code))

@@ -897,3 +897,22 @@ def test_plural_of_one_demand(client: TestClient) -> None:
     client.headers["Accept-Language"] = LANGS["zh"]
     client.cookies.delete("tm_lang")
     assert "范围内 1 个需求" in _is_html(client.get(f"/ui/programs/{program['id']}/gaps"), 200)
+
+
+def test_pages_name_a_region_in_their_language_however_the_demand_wrote_it(client: TestClient) -> None:
+    c = seed(client, orders=False)
+    zh_written = make_demand(client, c.enterprise, title="Welder", region="合肥市")
+    foreign = make_demand(client, c.enterprise, title="Fitter", region="Paris")
+    sign_in(client, c.enterprise)
+    for lang, hefei in (("en", "Hefei"), ("zh", "合肥")):
+        client.headers["Accept-Language"] = LANGS[lang]
+        for demand in (c.demand, zh_written):  # written "Hefei" and "合肥市": one region, one name
+            html = _is_html(client.get(f"/ui/demands/{demand['id']}"), 200)
+            assert f"<dd>{hefei}</dd>" in html
+        assert "<dd>Paris</dd>" in _is_html(client.get(f"/ui/demands/{foreign['id']}"), 200)
+        listing = _is_html(client.get("/ui/demands"), 200)
+        assert "合肥市" not in listing and listing.count(f">{hefei}</td>") >= 3
+    sign_in(client, c.school)
+    client.headers["Accept-Language"] = LANGS["zh"]
+    html = _is_html(client.get(f"/ui/programs/{c.program['id']}/gaps"), 200)
+    assert "范围：开放需求（地区：合肥；" in html  # the school's own region, written "Hefei"
