@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.speed import rss_mb
 from service.embeddings.multilingual import FileRows, PieceTokenizer, _load_model, load_multilingual
 from service.matching.crosslingual import Int8Rows
 
@@ -75,19 +76,14 @@ def main() -> int:
     return 0
 
 
-def _rss_mib() -> float:
-    with open("/proc/self/statm") as fh:
-        return int(fh.read().split()[1]) * 4096 / 2**20
-
-
 def _table_file(encoder: Any, english: list[str], chinese: list[str]) -> None:
     served = encoder._model
     if not isinstance(served.table, FileRows):
         print("embedding table: in memory (the cache folder could not be written)")
         return
-    before = _rss_mib()
+    before = rss_mb()
     in_memory = _load_model(encoder.threads, encoder.version, table_in_memory=True)
-    added = _rss_mib() - before
+    added = rss_mb() - before
     size = served.table.path.stat().st_size / 2**20
     print(f"embedding table: read from {served.table.path} ({size:.1f} MiB), as served")
     print(
