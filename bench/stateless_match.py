@@ -16,12 +16,8 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
-
-ADMIN_KEY = "bench-admin-key-0123456789"
 
 
 def phrase_pool(n: int, seed: int = 7) -> list[str]:
@@ -61,64 +57,46 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--encoder", choices=("real", "fake"), default="real")
     args = parser.parse_args(argv)
 
-    from fastapi.testclient import TestClient
     from sqlalchemy import func, select
 
-    from service.app import create_app
-    from service.migrate import upgrade
+    from bench.zh import service_client
     from service.orm import PhraseEmbedding
-    from service.settings import Settings
 
     n, k = args.candidates, args.skills
     pool = phrase_pool(n * k + n * k // 5 + k)
     demand = [{"name": name, "importance": 3} for name in pool[-k:]]
     first = candidates(pool, n, k, 0)
     mixed = [*first[n // 5 :], *candidates(pool, n // 5, k, n * k)]
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        upgrade(url)
-        settings = Settings(
-            database_url=url,
-            admin_key=ADMIN_KEY,
-            encoder_backend=args.encoder,
-            rate_limit_per_minute=100_000,
-            json_logs=False,
-            warm_index=False,
-            max_body_bytes=50 * 1024 * 1024,
-            match_timeout_seconds=600,  # measure the all-new call however long the encoder takes
-        )
-        with TestClient(create_app(settings)) as client:
-            r = client.post(
-                "/v1/organizations",
-                json={"name": "Bench Co", "kind": "enterprise"},
-                headers={"Authorization": f"Bearer {ADMIN_KEY}"},
-            )
-            assert r.status_code == 201, r.text
-            headers = {"Authorization": f"Bearer {r.json()['api_key']}"}
-            # The demand's own phrases once, so that every call below costs only its candidates.
-            warm = {
-                "demand": {"skills": demand},
-                "candidates": [{"id": "w", "skills": [{"name": s["name"]} for s in demand]}],
-                "top_k": 1,
-            }
-            r = client.post("/v1/match", json=warm, headers=headers)
-            assert r.status_code == 200, r.text
+    settings = {
+        "encoder_backend": args.encoder,
+        "max_body_bytes": 50 * 1024 * 1024,
+        "match_timeout_seconds": 600,  # measure the all-new call however long the encoder takes
+    }
+    with service_client(**settings) as (client, headers):
+        # The demand's own phrases once, so that every call below costs only its candidates.
+        warm = {
+            "demand": {"skills": demand},
+            "candidates": [{"id": "w", "skills": [{"name": s["name"]} for s in demand]}],
+            "top_k": 1,
+        }
+        r = client.post("/v1/match", json=warm, headers=headers)
+        assert r.status_code == 200, r.text
 
-            rows = []
-            for label, cands in (
-                ("all phrases new", first),
-                ("the same call again", first),
-                ("a fifth of the candidates new", mixed),
-            ):
-                body = {"demand": {"skills": demand}, "candidates": cands, "top_k": 10}
-                started = time.perf_counter()
-                r = client.post("/v1/match", json=body, headers=headers)
-                seconds = time.perf_counter() - started
-                assert r.status_code == 200, r.text[:500]
-                distinct = len({s["name"].lower() for c in cands for s in c["skills"]})
-                rows.append((label, len(cands), distinct, seconds))
-            with client.app.state.read_sessions() as session:  # type: ignore[attr-defined]
-                stored = session.scalar(select(func.count()).select_from(PhraseEmbedding)) or 0
+        rows = []
+        for label, cands in (
+            ("all phrases new", first),
+            ("the same call again", first),
+            ("a fifth of the candidates new", mixed),
+        ):
+            body = {"demand": {"skills": demand}, "candidates": cands, "top_k": 10}
+            started = time.perf_counter()
+            r = client.post("/v1/match", json=body, headers=headers)
+            seconds = time.perf_counter() - started
+            assert r.status_code == 200, r.text[:500]
+            distinct = len({s["name"].lower() for c in cands for s in c["skills"]})
+            rows.append((label, len(cands), distinct, seconds))
+        with client.app.state.read_sessions() as session:  # type: ignore[attr-defined]
+            stored = session.scalar(select(func.count()).select_from(PhraseEmbedding)) or 0
     print(f"POST /v1/match, {n} candidates x {k} skills against a {k}-skill demand ({args.encoder} encoder)")
     print(f"{'call':32} {'candidates':>10} {'phrases':>8} {'seconds':>8}")
     for label, m, distinct, seconds in rows:

@@ -50,9 +50,9 @@ NEGATIVE_PAIRS = [("会计", "数控加工"), ("焊接", "accounting")]
 
 
 @contextmanager
-def service_client(multilingual: bool) -> Iterator[tuple[Any, dict[str, str]]]:
-    """A test client of the real app (real encoders) on a throw-away SQLite database, and the headers
-    of an enterprise member."""
+def service_client(multilingual: bool = True, **settings: Any) -> Iterator[tuple[Any, dict[str, str]]]:
+    """A test client of the real app (real encoders unless ``settings`` say otherwise) on a throw-away
+    SQLite database, and the headers of an enterprise member."""
     from fastapi.testclient import TestClient
 
     from service.app import create_app
@@ -62,17 +62,17 @@ def service_client(multilingual: bool) -> Iterator[tuple[Any, dict[str, str]]]:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'bench.db'}"
         upgrade(url)
-        settings = Settings(
-            database_url=url,
-            admin_key=ADMIN_KEY,
-            encoder_backend="real",
-            multilingual=multilingual,
-            rate_limit_per_minute=100_000,
-            json_logs=False,
-            log_level="WARNING",
-            warm_index=False,
+        defaults: dict[str, Any] = {
+            "encoder_backend": "real",
+            "rate_limit_per_minute": 1_000_000,
+            "json_logs": False,
+            "log_level": "WARNING",
+            "warm_index": False,
+        }
+        config = Settings(
+            database_url=url, admin_key=ADMIN_KEY, multilingual=multilingual, **{**defaults, **settings}
         )
-        with TestClient(create_app(settings)) as client:
+        with TestClient(create_app(config)) as client:
             r = client.post(
                 "/v1/organizations",
                 json={"name": "Bench Co", "kind": "enterprise"},

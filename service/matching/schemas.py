@@ -119,4 +119,8 @@ class CandidateMatch(BaseModel):
 
 class StatelessMatchResponse(BaseModel):
     model: str
+    scored: int = Field(
+        description="candidates scored in full; a list of more than 200 (or 4 x top_k) candidates is first "
+        "ranked with the encoder's static vectors and only that many of its best are scored in full"
+    )
     matches: list[CandidateMatch]

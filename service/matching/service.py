@@ -17,6 +17,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from service.embeddings.cache import embed_texts
+from service.embeddings.static import StaticVectors, for_encoder
 from service.errors import Unprocessable
 from service.matching import repository as repo
 from service.matching import scoring
@@ -65,9 +66,22 @@ class CandidateSet:
             scoring.encode_levels(levels),
         )
 
+    def __len__(self) -> int:
+        return len(self.indptr) - 1
+
     def entries(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         a, b = int(self.indptr[i]), int(self.indptr[i + 1])
         return self.idx[a:b], self.levels[a:b]
+
+    def subset(self, rows: np.ndarray) -> CandidateSet:
+        """The candidates ``rows`` (in that order) over only the phrases they hold."""
+        spans = [(int(self.indptr[i]), int(self.indptr[i + 1])) for i in rows]
+        idx = np.concatenate([self.idx[a:b] for a, b in spans]) if spans else self.idx[:0]
+        levels = np.concatenate([self.levels[a:b] for a, b in spans]) if spans else self.levels[:0]
+        used, local = np.unique(idx, return_inverse=True)
+        indptr = np.zeros(len(spans) + 1, dtype=np.int64)
+        np.cumsum([b - a for a, b in spans], out=indptr[1:])
+        return CandidateSet([self.phrase_texts[int(i)] for i in used], indptr, local.astype(np.int64), levels)
 
 
 def _score_set(
@@ -77,12 +91,23 @@ def _score_set(
     cands: CandidateSet,
     *,
     store: bool = True,
+    approximate: StaticVectors | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(scores per candidate, effective weights (k,), sim (k, P), cov (k, P))."""
-    vecs = embed_texts(session, engine.encoder, cands.phrase_texts, store=store)
-    # A stateless list (store=False) is often sent again: its phrases' lexical rows are kept in memory
-    # like their vectors.
-    phrase_lex = None if store else engine.lexical.transform_recent(cands.phrase_texts)
+    """(scores per candidate, effective weights (k,), sim (k, P), cov (k, P)).
+
+    ``approximate``: the cheap pass that shortlists a large stateless list. The phrases' English vectors
+    are their static approximations and the lexical rows leave out character n-grams on both sides;
+    everything else is as in the exact pass."""
+    demand_lex = demand.lex
+    if approximate is not None:
+        vecs = approximate.encode(cands.phrase_texts)
+        phrase_lex = engine.lexical.transform(cands.phrase_texts, grams=False)
+        demand_lex = engine.lexical.transform(demand.names, grams=False)
+    else:
+        vecs = embed_texts(session, engine.encoder, cands.phrase_texts, store=store)
+        # A stateless list (store=False) is often sent again: its phrases' lexical rows are kept in
+        # memory like their vectors.
+        phrase_lex = None if store else engine.lexical.transform_recent(cands.phrase_texts)
     sim = scoring.combined_similarity(
         demand.names,
         demand.vecs,
@@ -91,7 +116,7 @@ def _score_set(
         calibration=engine.calibration,
         lexical=engine.lexical,
         multilingual=engine.multilingual,
-        demand_lex=demand.lex,
+        demand_lex=demand_lex,
         phrase_lex=phrase_lex,
         bridge=engine.bridge,
         demand_ml=demand.ml,
@@ -350,9 +375,11 @@ def match_candidates(
     """Stateless ranking of up to 1,000 candidates; nothing about them is stored."""
     skills = engine.demand_skills(session, demand_skills)
     check_deadline()
-    cands = CandidateSet.build(
+    everyone = CandidateSet.build(
         [[(s["name"], s.get("level")) for s in c.get("skills") or []] for c in candidates]
     )
+    rows = _shortlist(session, engine, skills, everyone, top_k)
+    cands = everyone if rows is None else everyone.subset(rows)
     scores, weights, sim, cov = _score_set(session, engine, skills, cands, store=False)
     check_deadline()
     idx, top = scoring.top_k(scores, top_k, min_score)
@@ -361,10 +388,38 @@ def match_candidates(
         evidence, missing = _explain(engine, skills, cands, weights, sim, cov, int(i))
         matches.append(
             {
-                "id": candidates[int(i)]["id"],
+                "id": candidates[int(i) if rows is None else int(rows[i])]["id"],
                 "score": _round(score),
                 "skills": evidence,
                 "missing_required": missing,
             }
         )
-    return {"model": engine.model, "matches": matches}
+    return {"model": engine.model, "scored": len(cands), "matches": matches}
+
+
+# A stateless list longer than this is first ranked with the encoder's static vectors
+# (:mod:`service.embeddings.static`) and only its best are scored with the transformer; sizes chosen on
+# O*NET fit occupations (``python -m bench.shortlist``), where the exact top 10 was found in full.
+SHORTLIST_MIN = 200
+SHORTLIST_PER_RESULT = 4
+
+
+def _shortlist(
+    session: Session, engine: MatchingEngine, skills: scoring.DemandSkills, cands: CandidateSet, top_k: int
+) -> np.ndarray | None:
+    """The candidates (ascending positions) worth the transformer, or None for all of them.
+
+    The approximate pass is the same scoring as the exact one (lexical and multilingual channels,
+    calibration, levels, importance, required skills) with each phrase's English vector replaced by its
+    static approximation; it never depends on what the process has seen before, so a call sent twice
+    gets the same answer."""
+    size = max(SHORTLIST_MIN, SHORTLIST_PER_RESULT * top_k)
+    if len(cands) <= size:
+        return None
+    static = for_encoder(engine.encoder)
+    if static is None:
+        return None
+    approx, *_ = _score_set(session, engine, skills, cands, store=False, approximate=static)
+    check_deadline()
+    best, _ = scoring.top_k(approx, size)
+    return np.sort(best)

@@ -286,6 +286,7 @@ def test_stateless_match_ranks_and_stores_nothing(client: TestClient, app: Any) 
     r = client.post("/v1/match", json=body, headers=ent.headers)
     assert r.status_code == 200, r.text
     matches = r.json()["matches"]
+    assert r.json()["scored"] == 3  # a short list is scored in full
     assert [m["id"] for m in matches] == ["c2", "c1"]
     assert matches[0]["skills"][0]["status"] == "met"
     with app.state.read_sessions() as session:
@@ -327,6 +328,66 @@ def test_real_encoder_paraphrases_and_chinese(real_client: TestClient) -> None:
         assert r.status_code == 200, r.text
         scores = {m["id"]: m["score"] for m in r.json()["matches"]}
         assert scores["good"] > scores["bad"] + 0.2, (demanded, scores)
+
+
+OTHER_WORK = [
+    "bake bread",
+    "sell insurance policies",
+    "teach piano",
+    "drive a city bus",
+    "manage payroll",
+    "cook pasta",
+    "arrange flowers",
+    "groom dogs",
+    "translate legal documents",
+    "plan weddings",
+    "coach football",
+    "repair shoes",
+    "write press releases",
+    "audit tax returns",
+    "guide museum tours",
+    "cut hair",
+    "mix cocktails",
+    "care for the elderly",
+    "design book covers",
+    "sing in a choir",
+]
+
+
+@pytest.mark.real_encoder
+def test_a_long_stateless_list_is_shortlisted_and_keeps_its_best_candidates(
+    real_client: TestClient, app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.embeddings.cache import RECENT
+    from service.matching import service as matching
+
+    ent = make_org(real_client, "enterprise")
+    good = {17: "c17", 99: "c99", 150: "c150", 222: "c222", 299: "c299"}
+    candidates = []
+    for i in range(300):
+        if i in good:
+            skills = ["CNC lathe operation", "interpret technical drawings", "inspect finished parts"]
+        else:
+            skills = [OTHER_WORK[i % 20], OTHER_WORK[(i * 7 + 3) % 20], f"{OTHER_WORK[(i * 3) % 20]} ({i})"]
+        candidates.append({"id": f"c{i}", "skills": [{"name": s} for s in skills]})
+    body = {"demand": {"skills": CNC_SKILLS}, "candidates": candidates, "top_k": 5}
+
+    RECENT.clear()
+    encoded: list[str] = []
+    original = app.state.encoder.encode
+    monkeypatch.setattr(app.state.encoder, "encode", lambda texts: encoded.extend(texts) or original(texts))
+    r = real_client.post("/v1/match", json=body, headers=ent.headers)
+    assert r.status_code == 200, r.text
+    shortlisted = r.json()
+    assert shortlisted["scored"] == matching.SHORTLIST_MIN == 200
+    assert {m["id"] for m in shortlisted["matches"]} == set(good.values())
+    distinct = {s["name"].lower() for c in candidates for s in c["skills"]}
+    assert 0 < len(encoded) < len(distinct)  # only the shortlist's phrases went through the transformer
+
+    monkeypatch.setattr(matching, "SHORTLIST_MIN", 1000)  # every candidate scored in full
+    full = real_client.post("/v1/match", json=body, headers=ent.headers).json()
+    assert full["scored"] == 300
+    assert full["matches"] == shortlisted["matches"]  # same scores and evidence
 
 
 def test_a_demand_without_skills_and_too_many_candidates_are_422(client: TestClient, app: Any) -> None:
