@@ -44,6 +44,12 @@ export TALENTMATCH_DATABASE_URL="sqlite:///$RUN/talentmatch.db"
 if "$WORK/venv/bin/python" -c "import service, sys; sys.exit(0 if service.__file__.startswith('$SRC') else 1)"; then
     echo "FAIL: the installed venv imports the source tree" >&2; exit 1
 fi
+# the encoder's static token vectors ship with it (large stateless matches shortlist with them)
+"$WORK/venv/bin/python" -c "
+from service.embeddings.loader import load_encoder
+from service.embeddings.static import for_encoder
+assert for_encoder(load_encoder('real')) is not None, 'no static token vectors in the installed package'
+"
 "$WORK/venv/bin/talentmatch" migrate
 "$WORK/venv/bin/talentmatch" serve --host 127.0.0.1 --port "$PORT" >"$RUN/serve.log" 2>&1 &
 SERVER_PID=$!

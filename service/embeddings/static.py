@@ -27,8 +27,10 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from service.embeddings.cache import register_forgetter
 from service.embeddings.multilingual import FileRows
 from service.paths import models_dir
+from service.text import normalize_phrase
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +39,7 @@ ROWS_FILE = "static-rows.i8"
 SCALES_FILE = "static-scales.npy"
 TOKENIZER_FILE = "tokenizer.json"
 MAX_PIECES = 256
-RECENT_TEXTS = 65_536
+RECENT_TEXTS = 32_768  # as many as the memory of recent vectors (service.embeddings.cache)
 
 
 class StaticVectors:
@@ -72,6 +74,12 @@ class StaticVectors:
         size = os.fstat(fd).st_size
         rows = FileRows(fd, path, len(scales), size // max(1, len(scales)))
         return cls(rows, scales, tokenizer, manifest)
+
+    def forget_phrases(self, norms: set[str]) -> None:
+        """Drop the remembered pieces of texts whose normalised form is in ``norms`` (erasure)."""
+        with self._lock:
+            for text in [t for t in self._pieces if normalize_phrase(t) in norms]:
+                del self._pieces[text]
 
     def pieces(self, texts: list[str]) -> list[np.ndarray]:
         """Each text's word-piece ids (without ``[CLS]`` and ``[SEP]``), remembered for the last
@@ -136,4 +144,5 @@ def _load_for(key: tuple[str, str], folder: Path) -> StaticVectors | None:
         return None
     if (static.encoder, static.encoder_version) != key:
         return None
+    register_forgetter(static)  # it remembers texts: an erasure must reach it
     return static

@@ -208,13 +208,14 @@ class LexicalModel:
     def __init__(self, idf: np.ndarray, n_docs: int) -> None:
         self.idf = idf.astype(np.float32, copy=False)
         self.n_docs = n_docs
-        self._recent: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        # keyed by (with character n-grams?, normalised text)
+        self._recent: OrderedDict[tuple[bool, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._recent_lock = threading.Lock()
 
     def forget_phrases(self, norms: set[str]) -> None:
         """Drop these normalised texts' rows kept by :meth:`transform_recent` (erasure)."""
         with self._recent_lock:
-            for key in [k for k in self._recent if k in norms]:
+            for key in [k for k in self._recent if k[1] in norms]:
                 del self._recent[key]
 
     @classmethod
@@ -277,20 +278,20 @@ class LexicalModel:
         x.sort_indices()
         return x
 
-    def transform_recent(self, texts: list[str]) -> sp.csr_matrix:
+    def transform_recent(self, texts: list[str], *, grams: bool = True) -> sp.csr_matrix:
         """:meth:`transform`, with the rows of recently seen texts (by normalised text) kept in a bounded
         LRU of ``RECENT_ROWS``: the stateless match analyses only the phrases it has not seen lately."""
         norms = [normalize_phrase(t) for t in texts]
         rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         with self._recent_lock:
             for norm in norms:
-                row = self._recent.get(norm)
+                row = self._recent.get((grams, norm))
                 if row is not None:
-                    self._recent.move_to_end(norm)
+                    self._recent.move_to_end((grams, norm))
                     rows[norm] = row
         todo = [n for n in dict.fromkeys(norms) if n not in rows]
         if todo:
-            fresh = self.transform(todo)
+            fresh = self.transform(todo, grams=grams)
             new = {
                 n: (
                     fresh.indices[fresh.indptr[i] : fresh.indptr[i + 1]].copy(),
@@ -300,7 +301,7 @@ class LexicalModel:
             }
             rows.update(new)
             with self._recent_lock:
-                self._recent.update(new)
+                self._recent.update(((grams, n), row) for n, row in new.items())
                 while len(self._recent) > self.RECENT_ROWS:
                     self._recent.popitem(last=False)
         parts = [rows[n] for n in norms]

@@ -101,7 +101,7 @@ def _score_set(
     demand_lex = demand.lex
     if approximate is not None:
         vecs = approximate.encode(cands.phrase_texts)
-        phrase_lex = engine.lexical.transform(cands.phrase_texts, grams=False)
+        phrase_lex = engine.lexical.transform_recent(cands.phrase_texts, grams=False)
         demand_lex = engine.lexical.transform(demand.names, grams=False)
     else:
         vecs = embed_texts(session, engine.encoder, cands.phrase_texts, store=store)

@@ -52,3 +52,15 @@ def test_a_text_without_word_pieces_has_a_zero_vector_and_pieces_are_remembered(
     assert static.encode([]).shape == (0, static.dim)
     first = static.pieces(["arc welding"])[0]
     assert static.pieces(["arc welding"])[0] is first  # the tokenizer ran once
+
+
+def test_an_erasure_drops_the_remembered_pieces_of_its_phrases() -> None:
+    from service.embeddings.cache import forget_phrases
+    from service.text import normalize_phrase
+
+    static = for_encoder(load_encoder("real"))
+    assert static is not None
+    static.pieces(["Laser  Cladding of turbine blades", "TIG welding"])
+    forget_phrases({normalize_phrase("laser cladding of turbine blades")})  # what an erasure calls
+    assert "Laser  Cladding of turbine blades" not in static._pieces
+    assert "TIG welding" in static._pieces

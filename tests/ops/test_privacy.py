@@ -244,6 +244,7 @@ def test_retention_command_line(
 def _memories_holding(app: FastAPI, marker: str) -> list[str]:
     """Which of the process's in-memory phrase structures still hold text containing ``marker``."""
     from service.embeddings.cache import RECENT
+    from service.embeddings.static import for_encoder
     from service.taxonomy.runtime import TaxonomyRuntime
 
     engine = app.state.matching
@@ -254,8 +255,11 @@ def _memories_holding(app: FastAPI, marker: str) -> list[str]:
         found.append("phrase store ids")
     if any(marker in norm for _model, norm in RECENT._data):
         found.append("recent vectors")
-    if any(marker in norm for norm in engine.lexical._recent):
+    if any(marker in norm for _grams, norm in engine.lexical._recent):
         found.append("lexical rows")
+    static = for_encoder(engine.encoder)
+    if static is not None and any(marker in text.casefold() for text in static._pieces):
+        found.append("static pieces")
     runtime = getattr(app.state, "taxonomy", None)
     if isinstance(runtime, TaxonomyRuntime):
         if any(marker in norm for norm in runtime.canonical_memo):
