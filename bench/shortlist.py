@@ -24,15 +24,6 @@ from typing import Any
 
 import numpy as np
 
-
-def ndcg(ranked: list[str], relevance: dict[str, int], k: int = 10) -> float:
-    gains = [relevance.get(key, 0) for key in ranked[:k]]
-    dcg = sum((2**g - 1) / np.log2(i + 2) for i, g in enumerate(gains))
-    ideal = sorted(relevance.values(), reverse=True)[:k]
-    idcg = sum((2**g - 1) / np.log2(i + 2) for i, g in enumerate(ideal))
-    return float(dcg / idcg) if idcg else 0.0
-
-
 Case = tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, int]]  # demand, candidates, relevance
 
 
@@ -87,6 +78,7 @@ def client() -> Any:
 
 
 def run(cases: list[Case], c: Any, headers: dict[str, str], top_k: int = 10) -> dict[str, float]:
+    from bench.heldout import ndcg_at
     from service.matching import service
 
     same, kept, with_list, full = [], [], [], []
@@ -108,8 +100,8 @@ def run(cases: list[Case], c: Any, headers: dict[str, str], top_k: int = 10) -> 
             ranked[mode] = [m["id"] for m in r.json()["matches"]]
         same.append(ranked["full"] == ranked["shortlist"])
         kept.append(len(set(ranked["full"]) & set(ranked["shortlist"])) / max(1, len(ranked["full"])))
-        with_list.append(ndcg(ranked["shortlist"], relevance))
-        full.append(ndcg(ranked["full"], relevance))
+        with_list.append(ndcg_at(ranked["shortlist"], relevance))
+        full.append(ndcg_at(ranked["full"], relevance))
     return {
         "demands": len(cases),
         "same_top": float(np.mean(same)),

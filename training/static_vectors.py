@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from service.embeddings.static import MANIFEST, ROWS_FILE, SCALES_FILE, StaticVectors
+from service.embeddings.static import MANIFEST, ROWS_FILE, SCALES_FILE, TOKENIZER_FILE, StaticVectors
+from service.paths import models_dir
 from training.onet import ATTRIBUTION, load_onet, onet_dir, task_fragment, tech_variant
 
 SIF_A = 1e-3
@@ -82,14 +84,6 @@ def token_rows(runtime: Any) -> np.ndarray:
 
 def piece_ids(tokenizer: Any, texts: list[str]) -> list[list[int]]:
     return [e.ids[1:-1] for e in tokenizer.encode_batch(texts)]
-
-
-def weighted_sums(rows: np.ndarray, ids: list[list[int]], weights: np.ndarray) -> np.ndarray:
-    out = np.zeros((len(ids), rows.shape[1]), dtype=np.float64)
-    for i, seq in enumerate(ids):
-        if seq:
-            out[i] = (rows[seq] * weights[seq, None]).sum(axis=0)
-    return out
 
 
 def piece_counts(ids: list[list[int]], vocabulary: int) -> sp.csr_matrix:
@@ -145,14 +139,14 @@ def build(folder: Path) -> dict[str, Any]:
     counts = np.bincount([t for seq in fit_ids for t in seq], minlength=len(rows)).astype(np.float64)
     weights = SIF_A / (SIF_A + counts / counts.sum())
 
-    x = weighted_sums(rows, fit_ids, weights)
+    counts = piece_counts(fit_ids, len(rows))
+    x = np.asarray(counts @ (rows.astype(np.float64) * weights[:, None]))
     y = encoder.encode(fit).astype(np.float64)
     gram = x.T @ x
     gram += RIDGE * np.trace(gram) / len(gram) * np.eye(len(gram))
     mapping = np.linalg.solve(gram, x.T @ y)
     table = (rows.astype(np.float64) * weights[:, None]) @ mapping
 
-    counts = piece_counts(fit_ids, len(rows))
     held = np.arange(len(fit)) % 5 == 0
     chosen = {
         ridge: mean_cosine(refine(table, counts[~held], y[~held], ridge), counts[held], y[held])
@@ -165,6 +159,8 @@ def build(folder: Path) -> dict[str, Any]:
     quantised = np.clip(np.rint(table / scales[:, None]), -127, 127).astype(np.int8)
 
     folder.mkdir(parents=True, exist_ok=True)
+    if not (folder / TOKENIZER_FILE).exists():  # --out elsewhere: the rows go with their tokenizer
+        shutil.copyfile(models_dir() / "encoder" / TOKENIZER_FILE, folder / TOKENIZER_FILE)
     (folder / ROWS_FILE).write_bytes(quantised.tobytes())
     np.save(folder / SCALES_FILE, scales.astype(np.float32))
 
@@ -227,7 +223,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true", help="write models/encoder/static.*")
     parser.add_argument("--out", type=Path, help="write into this folder instead")
     args = parser.parse_args(argv)
-    from service.paths import models_dir
 
     if not args.write and args.out is None:
         parser.error("say --write (models/encoder) or --out FOLDER")

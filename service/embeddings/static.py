@@ -84,21 +84,23 @@ class StaticVectors:
     def pieces(self, texts: list[str]) -> list[np.ndarray]:
         """Each text's word-piece ids (without ``[CLS]`` and ``[SEP]``), remembered for the last
         :data:`RECENT_TEXTS` texts."""
+        known: dict[str, np.ndarray] = {}
         with self._lock:
-            found = [self._pieces.get(t) for t in texts]
-            for t, ids in zip(texts, found, strict=True):
+            for t in texts:
+                ids = self._pieces.get(t)
                 if ids is not None:
                     self._pieces.move_to_end(t)
-        todo = list(dict.fromkeys(t for t, ids in zip(texts, found, strict=True) if ids is None))
+                    known[t] = ids
+        todo = [t for t in dict.fromkeys(texts) if t not in known]
         if todo:
             encodings = self._tokenizer.encode_batch(todo, add_special_tokens=False)
             fresh = {t: np.asarray(e.ids, dtype=np.int32) for t, e in zip(todo, encodings, strict=True)}
+            known.update(fresh)
             with self._lock:
                 self._pieces.update(fresh)
                 while len(self._pieces) > RECENT_TEXTS:
                     self._pieces.popitem(last=False)
-            found = [fresh[t] if ids is None else ids for t, ids in zip(texts, found, strict=True)]
-        return [ids for ids in found if ids is not None]
+        return [known[t] for t in texts]
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """A (len(texts), dim) float32 array of unit rows (zero for a text with no piece)."""

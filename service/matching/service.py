@@ -29,6 +29,12 @@ from service.text import normalize_phrase
 
 log = logging.getLogger(__name__)
 
+# A stateless list longer than this is first ranked with the encoder's static vectors
+# (:mod:`service.embeddings.static`) and only its best are scored with the transformer; sizes chosen on
+# O*NET fit occupations (``python -m bench.shortlist``), where the exact top 10 was found in full.
+SHORTLIST_MIN = 200
+SHORTLIST_PER_RESULT = 4
+
 # --- small candidate sets (programmes, stateless lists, one graduate) ------------------------------
 
 
@@ -395,13 +401,6 @@ def match_candidates(
             }
         )
     return {"model": engine.model, "scored": len(cands), "matches": matches}
-
-
-# A stateless list longer than this is first ranked with the encoder's static vectors
-# (:mod:`service.embeddings.static`) and only its best are scored with the transformer; sizes chosen on
-# O*NET fit occupations (``python -m bench.shortlist``), where the exact top 10 was found in full.
-SHORTLIST_MIN = 200
-SHORTLIST_PER_RESULT = 4
 
 
 def _shortlist(
