@@ -31,7 +31,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 from sqlalchemy.types import TypeDecorator
 
-from service import regions
+from service import industries, regions
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -92,11 +92,20 @@ class Organization(Base):
     region_code: Mapped[str | None] = mapped_column(String(6))
     region_key: Mapped[str | None] = mapped_column(String(200))
     industry: Mapped[str | None] = mapped_column(String(200))
+    # The GB/T 4754 section of the industry when it names one (C: 制造业, "manufacturing"), and the key
+    # filters compare (the letter, else the industry's normal form); both follow ``industry``.
+    industry_code: Mapped[str | None] = mapped_column(String(1))
+    industry_key: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @validates("region")
     def _region_keys(self, _: str, value: str | None) -> str | None:
         self.region_code, self.region_key = regions.region_key(value)
+        return value
+
+    @validates("industry")
+    def _industry_keys(self, _: str, value: str | None) -> str | None:
+        self.industry_code, self.industry_key = industries.industry_key(value)
         return value
 
     @property
@@ -155,6 +164,8 @@ class Demand(Base):
     region_code: Mapped[str | None] = mapped_column(String(6), index=True)  # as Organization's
     region_key: Mapped[str | None] = mapped_column(String(200), index=True)
     industry: Mapped[str | None] = mapped_column(String(200), index=True)
+    industry_code: Mapped[str | None] = mapped_column(String(1))  # as Organization's
+    industry_key: Mapped[str | None] = mapped_column(String(200), index=True)
     headcount: Mapped[int] = mapped_column(Integer)
     deadline: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="open")
@@ -171,6 +182,11 @@ class Demand(Base):
     @validates("region")
     def _region_keys(self, _: str, value: str | None) -> str | None:
         self.region_code, self.region_key = regions.region_key(value)
+        return value
+
+    @validates("industry")
+    def _industry_keys(self, _: str, value: str | None) -> str | None:
+        self.industry_code, self.industry_key = industries.industry_key(value)
         return value
 
     @property

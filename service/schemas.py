@@ -88,6 +88,12 @@ REGION_CODE: Any = Field(
     "null when it names none or several.",
 )
 REGION_NAME: Any = Field(default=None, description="That division's standard name (合肥市).")
+# An industry as written is kept; this says which GB/T 4754-2017 section it names (service.industries).
+INDUSTRY_CODE: Any = Field(
+    default=None,
+    description="The letter of the GB/T 4754-2017 section the industry names (C for 制造业, 制造 or "
+    "Manufacturing); null when it names none. Filters compare industries by it.",
+)
 
 
 class SkillRequirement(StrictModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
-from service import regions
+from service import industries, regions
 from service.orm import Demand
 from service.pagination import paginate
 
@@ -17,6 +17,12 @@ def in_region(region: str) -> ColumnElement[bool]:
     if code is not None:
         return Demand.region_code.startswith(regions.code_prefix(code), autoescape=True)
     return Demand.region_key == key
+
+
+def in_industry(industry: str) -> ColumnElement[bool]:
+    """Demands of ``industry``: any name of a GB/T 4754 section ("制造业", "制造", "Manufacturing"); an
+    industry in no section by its normal form."""
+    return Demand.industry_key == industries.industry_key(industry)[1]
 
 
 def get_visible(session: Session, demand_id: str, organization_id: str) -> Demand | None:
@@ -54,7 +60,7 @@ def list_visible(
     if region:
         stmt = stmt.where(in_region(region))
     if industry:
-        stmt = stmt.where(Demand.industry == industry)
+        stmt = stmt.where(in_industry(industry))
     if owner_id:
         stmt = stmt.where(Demand.organization_id == owner_id)
     return list(session.scalars(paginate(stmt, Demand, limit, cursor)))
@@ -65,7 +71,7 @@ def open_demands(session: Session, *, region: str | None = None, industry: str |
     if region:
         stmt = stmt.where(in_region(region))
     if industry:
-        stmt = stmt.where(Demand.industry == industry)
+        stmt = stmt.where(in_industry(industry))
     return list(session.scalars(stmt.order_by(Demand.created_at, Demand.id)))
 
 

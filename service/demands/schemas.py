@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from service.schemas import (
+    INDUSTRY_CODE,
     REGION_CODE,
     REGION_NAME,
     LongText,
@@ -65,6 +66,7 @@ class DemandRead(ReadModel):
     region_code: str | None = REGION_CODE
     region_name: str | None = REGION_NAME
     industry: str | None
+    industry_code: str | None = INDUSTRY_CODE
     headcount: int
     deadline: date | None
     status: DemandStatus

@@ -21,7 +21,7 @@ import scipy.sparse as sp
 from sqlalchemy.orm import Session
 from starlette.datastructures import State
 
-from service import changes, regions
+from service import changes, industries, regions
 from service.demands import repository as demands_repo
 from service.embeddings.encoder import Encoder
 from service.errors import Unprocessable
@@ -289,7 +289,7 @@ def skill_rows(
     key = (
         f"{encoder.name} {encoder.version}",
         regions.region_key(region)[1],  # "合肥" and "Hefei" are one scope, computed once
-        industry,
+        industries.industry_key(industry)[1],  # "制造业" and "manufacturing" too
         changes.current(session, changes.DEMAND),
         changes.current(session, changes.GRADUATE),
     )

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from service.orgs.kinds import OrgKind
-from service.schemas import REGION_CODE, REGION_NAME, Name, ReadModel, ShortText, StrictModel
+from service.schemas import INDUSTRY_CODE, REGION_CODE, REGION_NAME, Name, ReadModel, ShortText, StrictModel
 
 
 class OrganizationCreate(StrictModel):
@@ -21,6 +21,7 @@ class OrganizationRead(ReadModel):
     region_code: str | None = REGION_CODE
     region_name: str | None = REGION_NAME
     industry: str | None
+    industry_code: str | None = INDUSTRY_CODE
     created_at: datetime
 
 

@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import State
 
-from service import regions
+from service import industries, regions
 from service.db import SessionDep
 from service.embeddings.encoder import Encoder
 from service.errors import DomainError, ServiceUnavailable
@@ -94,6 +94,7 @@ class PageContext:
             csrf_token=self.csrf_token,
             current_path=path,
             place=functools.partial(regions.display_name, lang=self.lang),
+            sector=functools.partial(industries.display_name, lang=self.lang),
             **values,
         )
         return self.finish(HTMLResponse(html, status_code=status_code))

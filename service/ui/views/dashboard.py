@@ -17,7 +17,7 @@ from service.insights.schemas import MemberSort, SkillSort
 from service.settings import Settings
 from service.ui import charts
 from service.ui.pages import blank, required_encoder
-from service.ui.views.filters import region_options
+from service.ui.views.filters import industry_options, region_options
 
 TOP_SHORTAGES = 10
 ORDER_STAGES = ("proposed", "accepted", "in_training", "delivered")
@@ -109,7 +109,7 @@ def dashboard_page(
         region=region,
         industry=industry,
         regions=region_options(open_demands, region),
-        industries=sorted({d.industry for d in open_demands if d.industry}),
+        industries=industry_options(open_demands, industry),
         shortages=shortages,
         min_group=min_group,
         shortage_chart=shortage_chart,

@@ -1,8 +1,8 @@
-"""The region filter's options, shared by the gap report and the dashboard."""
+"""The region and industry filters' options, shared by the gap report and the dashboard."""
 
 from __future__ import annotations
 
-from service import regions
+from service import industries, regions
 from service.orm import Demand
 
 
@@ -14,6 +14,19 @@ def region_options(demands: list[Demand], current: str | None) -> list[str]:
         if d.region and d.region_key and d.region_key not in options:
             options[d.region_key] = d.region_name or d.region
     key = regions.region_key(current)[1]
+    if current and key in options:
+        options[key] = current
+    return sorted(options.values())
+
+
+def industry_options(demands: list[Demand], current: str | None) -> list[str]:
+    """One option per industry, however its demands name it ("制造业", "Manufacturing"): the first name
+    seen, or the one in use (``current``); a page shows each in its language (``industries.display_name``)."""
+    options: dict[str, str] = {}
+    for d in demands:
+        if d.industry and d.industry_key and d.industry_key not in options:
+            options[d.industry_key] = d.industry
+    key = industries.industry_key(current)[1]
     if current and key in options:
         options[key] = current
     return sorted(options.values())

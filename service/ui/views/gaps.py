@@ -20,7 +20,7 @@ from service.orm import Demand, Organization, Program
 from service.ui import charts
 from service.ui.pages import blank, required_encoder
 from service.ui.views.csv_export import csv_pct
-from service.ui.views.filters import region_options
+from service.ui.views.filters import industry_options, region_options
 
 DEMAND_CHOICES_LIMIT = 200
 
@@ -95,7 +95,7 @@ def gap_page(
         industry=industry,
         demand_choices=sorted(open_demands, key=lambda d: d.created_at, reverse=True)[:DEMAND_CHOICES_LIMIT],
         regions=region_options(open_demands, region),
-        industries=sorted({d.industry for d in open_demands if d.industry}),
+        industries=industry_options(open_demands, industry),
         query=query,
     )
     page.rows = [dict(s) for s in report.get("skills", [])]
