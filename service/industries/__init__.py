@@ -194,8 +194,13 @@ def display_name(text: str | None, lang: str) -> str | None:
     return found.zh if lang.startswith("zh") else found.en
 
 
+def names(lang: str) -> list[str]:
+    """The sections' names in ``lang`` (Chinese, else English): what a form offers to pick from."""
+    return [s.zh if lang.startswith("zh") else s.en for s in SECTIONS]
+
+
 def section(code: str | None) -> Section | None:
     return next((s for s in SECTIONS if s.code == code), None) if code else None
 
 
-__all__ = ["SECTIONS", "Section", "display_name", "industry_key", "resolve", "section"]
+__all__ = ["SECTIONS", "Section", "display_name", "industry_key", "names", "resolve", "section"]

@@ -95,6 +95,7 @@ class PageContext:
             current_path=path,
             place=functools.partial(regions.display_name, lang=self.lang),
             sector=functools.partial(industries.display_name, lang=self.lang),
+            sections=industries.names(self.lang),
             **values,
         )
         return self.finish(HTMLResponse(html, status_code=status_code))

@@ -155,3 +155,12 @@ def test_a_chinese_page_names_an_english_industry_in_chinese(client: TestClient)
     assert "制造业" in page.text and "Manufacturing" not in page.text
     en = client.get(f"/ui/demands/{demand['id']}/matches", headers={"Accept-Language": "en"}).text
     assert "Manufacturing" in en and "制造业" not in en
+
+
+def test_the_demand_form_offers_the_sections_in_the_page_language(client: TestClient) -> None:
+    ent = make_org(client, "enterprise", "合肥精密零件")
+    sign_in(client, ent)
+    zh = client.get("/ui/demands/new", headers={"Accept-Language": "zh-CN"}).text
+    assert 'list="industry-sections"' in zh and '<option value="制造业">' in zh
+    en = client.get("/ui/demands/new", headers={"Accept-Language": "en"}).text
+    assert '<option value="Manufacturing">' in en and "制造业" not in en
