@@ -143,7 +143,7 @@ def demand_bodies(occ: dict[str, Occupation]) -> list[tuple[str, dict[str, Any]]
                 "title": "Industrial electrician",
                 "description": elec.description,
                 "region": "Hefei",
-                "industry": "energy",
+                "industry": "electricity",
                 "headcount": 8,
                 "skills": elec_skills,
             },

@@ -48,7 +48,7 @@ SECTIONS: tuple[Section, ...] = (
         "D",
         "电力、热力、燃气及水生产和供应业",
         "Electricity, heat, gas and water production and supply",
-        ("utilities", "电力", "公用事业"),
+        ("utilities", "电力", "电力供应", "公用事业", "electricity", "power supply", "electricity supply"),
     ),
     Section("E", "建筑业", "Construction", ("building", "建筑工程")),
     Section(

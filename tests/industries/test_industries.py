@@ -35,6 +35,7 @@ from tests.ui.support import sign_in
         ("批发零售业", "F"),
         ("Wholesale & retail", "F"),
         ("物流", "G"),
+        ("electricity", "D"),
         ("Education", "P"),
         ("卫生和社会工作", "Q"),
         ("healthcare", "Q"),
