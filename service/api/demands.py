@@ -57,7 +57,13 @@ def list_demands(
     cursor: CursorQuery = None,
     status: Annotated[DemandStatus | None, Query()] = None,
     region: Annotated[str | None, Query(max_length=200)] = None,
-    industry: Annotated[str | None, Query(max_length=200)] = None,
+    industry: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="Any name of a GB/T 4754 section (制造业 = Manufacturing), or the text.",
+        ),
+    ] = None,
     organization_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Page[DemandRead]:
     rows = repo.list_visible(

@@ -73,7 +73,12 @@ def program_gaps(
     demand_id: Annotated[FilterText, Query(max_length=64, description="One demand as the scope.")] = None,
     region: Annotated[FilterText, Query(max_length=200, description="Open demands of this region.")] = None,
     industry: Annotated[
-        FilterText, Query(max_length=200, description="Open demands of this industry.")
+        FilterText,
+        Query(
+            max_length=200,
+            description="Open demands of this industry "
+            "(a GB/T 4754 section by any name: 制造业 = Manufacturing).",
+        ),
     ] = None,
 ) -> dict[str, Any]:
     """For every demanded skill: weight (headcount x importance summed over the demands in scope),

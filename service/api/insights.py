@@ -46,7 +46,12 @@ def skill_insights(
     encoder: EncoderDep,
     region: Annotated[FilterText, Query(max_length=200, description="Open demands of this region.")] = None,
     industry: Annotated[
-        FilterText, Query(max_length=200, description="Open demands of this industry.")
+        FilterText,
+        Query(
+            max_length=200,
+            description="Open demands of this industry "
+            "(a GB/T 4754 section by any name: 制造业 = Manufacturing).",
+        ),
     ] = None,
     sort: Annotated[SkillSort, Query(description="Largest first.")] = SkillSort.shortage,
     limit: LimitQuery = 20,
