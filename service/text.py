@@ -21,6 +21,14 @@ def normalize_phrase(text: str) -> str:
     return _WS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
 
 
+def compared_as(text: str | None, code: str | None) -> tuple[str | None, str | None]:
+    """(code, comparison key) of a text a classification may name (a region, an industry): the key is
+    the ``code`` of the entry it names, else the text's normal form; (None, None) for no text."""
+    if not text or not text.strip():
+        return None, None
+    return (code, code) if code is not None else (None, normalize_phrase(text)[:200])
+
+
 def is_cjk(char: str) -> bool:
     """Whether the character ``char`` is written in a CJK script."""
     return CJK_CHAR.fullmatch(char) is not None

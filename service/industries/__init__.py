@@ -24,7 +24,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from service.text import normalize_phrase
+from service.text import compared_as
 
 
 @dataclass(frozen=True)
@@ -177,12 +177,8 @@ def resolve(text: str | None) -> Section | None:
 def industry_key(text: str | None) -> tuple[str | None, str | None]:
     """(section letter or None, comparison key): the key is the letter of a section, else the text's
     normal form; (None, None) for no industry."""
-    if not text or not text.strip():
-        return None, None
     found = resolve(text)
-    if found is not None:
-        return found.code, found.code
-    return None, normalize_phrase(text)[:200]
+    return compared_as(text, found.code if found is not None else None)
 
 
 def display_name(text: str | None, lang: str) -> str | None:
@@ -199,8 +195,4 @@ def names(lang: str) -> list[str]:
     return [s.zh if lang.startswith("zh") else s.en for s in SECTIONS]
 
 
-def section(code: str | None) -> Section | None:
-    return next((s for s in SECTIONS if s.code == code), None) if code else None
-
-
-__all__ = ["SECTIONS", "Section", "display_name", "industry_key", "names", "resolve", "section"]
+__all__ = ["SECTIONS", "Section", "display_name", "industry_key", "names", "resolve"]

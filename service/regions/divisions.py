@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from service.paths import models_dir
-from service.text import normalize_phrase
+from service.text import compared_as
 
 DIVISIONS_FILE = "regions/cn_divisions.csv"
 PROVINCE, CITY, COUNTY = 1, 2, 3
@@ -194,12 +194,8 @@ def display_name(text: str | None, lang: str) -> str | None:
 def region_key(text: str | None) -> tuple[str | None, str | None]:
     """(GB/T code or None, comparison key) of a region text: the key is the code of a known division,
     else the text's normal form; (None, None) for no region."""
-    if not text or not text.strip():
-        return None, None
     found = resolve(text)
-    if found is not None:
-        return found.code, found.code
-    return None, normalize_phrase(text)[:200]
+    return compared_as(text, found.code if found is not None else None)
 
 
 def code_prefix(code: str) -> str:
