@@ -136,16 +136,17 @@ def build(folder: Path) -> dict[str, Any]:
 
     fit = phrases("fit")
     fit_ids = piece_ids(tokenizer, fit)
-    counts = np.bincount([t for seq in fit_ids for t in seq], minlength=len(rows)).astype(np.float64)
-    weights = SIF_A / (SIF_A + counts / counts.sum())
+    counts = piece_counts(fit_ids, len(rows))  # phrases x pieces
+    frequency = np.asarray(counts.sum(axis=0)).ravel()
+    weights = SIF_A / (SIF_A + frequency / frequency.sum())
+    weighted = rows.astype(np.float64) * weights[:, None]
 
-    counts = piece_counts(fit_ids, len(rows))
-    x = np.asarray(counts @ (rows.astype(np.float64) * weights[:, None]))
+    x = np.asarray(counts @ weighted)
     y = encoder.encode(fit).astype(np.float64)
     gram = x.T @ x
     gram += RIDGE * np.trace(gram) / len(gram) * np.eye(len(gram))
     mapping = np.linalg.solve(gram, x.T @ y)
-    table = (rows.astype(np.float64) * weights[:, None]) @ mapping
+    table = weighted @ mapping
 
     held = np.arange(len(fit)) % 5 == 0
     chosen = {
